@@ -1,0 +1,54 @@
+"""Exact identity keys. Versioned, fixed-size hashes of normalized fields; the database
+enforces uniqueness on them (insert-or-ignore). Pure.
+
+- ``entry_key``: per feed. The entry's guid (trimmed; URL guids with scheme and host
+  lower-cased), else its canonical link, else a hash of normalized title and summary.
+- ``url_key``: across feeds. The canonical link (tracking parameters, AMP/mobile hosts,
+  fragments and trailing slashes removed): one article however many feeds carry it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from urllib.parse import urlsplit, urlunsplit
+
+from monitor.normalize import canonical_url
+from monitor.types import Article
+
+VERSION = "v1"
+
+
+def _h(basis: str) -> str:
+    return f"{VERSION}:" + hashlib.sha256(basis.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def _norm_text(s: str) -> str:
+    s = unicodedata.normalize("NFKC", s).casefold()
+    return re.sub(r"\W+", " ", s).strip()
+
+
+def _norm_guid(guid: str) -> str:
+    g = guid.strip()
+    if re.match(r"^https?://", g, re.I):
+        try:
+            p = urlsplit(g)
+            return urlunsplit((p.scheme.lower(), p.netloc.lower(), p.path, p.query, p.fragment))
+        except ValueError:
+            return g
+    return g
+
+
+def entry_key(article: Article) -> str:
+    if article.entry_id and article.entry_id.strip():
+        return _h("id:" + _norm_guid(article.entry_id))
+    canon = canonical_url(article.link)
+    if canon:
+        return _h("url:" + canon)
+    return _h("txt:" + _norm_text(article.title) + "|" + _norm_text(article.summary))
+
+
+def url_key(article: Article) -> str | None:
+    canon = canonical_url(article.link)
+    return _h("url:" + canon) if canon else None

@@ -1,0 +1,210 @@
+"""The feed fetcher: one ``httpx.AsyncClient``, conditional GET, caps on size, time and redirects.
+
+httpx errors are translated to :class:`~monitor.errors.FetchError` here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import ipaddress
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from monitor import __version__
+from monitor.errors import FetchError, FetchTimeout
+from monitor.normalize import redact_url
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class FetchResult:
+    url: str                      # the URL finally fetched (after redirects)
+    status: int
+    body: bytes = b""
+    content_type: str = ""
+    etag: str | None = None
+    last_modified: str | None = None
+    not_modified: bool = False
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class FetchPolicy:
+    timeout_seconds: float = 20.0         # overall deadline: connect + headers + whole body
+    connect_timeout: float = 10.0
+    read_timeout: float = 15.0            # per chunk
+    max_bytes: int = 10 * 1024 * 1024     # decoded bytes (gzip bombs count after inflating)
+    max_redirects: int = 5
+    user_agent: str = f"monitor/{__version__} (news monitor; +https://github.com/monitor)"
+
+
+def user_agent(contact: str = "") -> str:
+    base = f"monitor/{__version__} (+https://pypi.org/project/feedparser/; feed poller"
+    return f"{base}; {contact})" if contact else f"{base})"
+
+
+def make_client(*, transport: httpx.AsyncBaseTransport | None = None, concurrency: int = 16,
+                policy: FetchPolicy | None = None) -> httpx.AsyncClient:
+    """The one HTTP client of a process. Redirects are followed by :class:`Fetcher`, not httpx,
+    so that every hop is checked."""
+    p = policy or FetchPolicy()
+    return httpx.AsyncClient(
+        transport=transport,
+        timeout=httpx.Timeout(p.read_timeout, connect=p.connect_timeout),
+        limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
+        headers={"User-Agent": p.user_agent, "Accept": "application/rss+xml, application/atom+xml, "
+                 "application/feed+json, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"},
+        follow_redirects=False, trust_env=False,
+    )
+
+
+class Fetcher:
+    """Fetches one feed URL at a time under :class:`FetchPolicy`; safe to share between tasks."""
+
+    def __init__(self, client: httpx.AsyncClient, policy: FetchPolicy | None = None) -> None:
+        self.client = client
+        self.policy = policy or FetchPolicy()
+
+    async def fetch(self, url: str, *, etag: str | None = None, last_modified: str | None = None) -> FetchResult:
+        """GET ``url`` with conditional headers. 304 -> ``not_modified``.
+
+        Raises:
+            FetchError: with a stable ``reason`` (timeout, too_large, http_status, ...).
+        """
+        safe = redact_url(url)
+        try:
+            async with asyncio.timeout(self.policy.timeout_seconds):
+                return await self._fetch(url, safe, etag, last_modified)
+        except TimeoutError:
+            raise FetchTimeout(safe, f"no complete answer within {self.policy.timeout_seconds:g}s") from None
+
+    async def _fetch(self, url: str, safe: str, etag: str | None, last_modified: str | None) -> FetchResult:
+        headers = {}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        origin = _origin(url)
+        current = url
+        for hop in range(self.policy.max_redirects + 1):
+            try:
+                async with self.client.stream("GET", current, headers=headers) as resp:
+                    if resp.is_redirect:
+                        target = resp.headers.get("location", "")
+                        current = self._next_hop(current, target, origin, safe)
+                        continue
+                    if resp.status_code == 304:
+                        return FetchResult(url=current, status=304, not_modified=True,
+                                           etag=resp.headers.get("etag") or etag,
+                                           last_modified=resp.headers.get("last-modified") or last_modified,
+                                           headers=_keep_headers(resp.headers))
+                    if resp.status_code != 200:
+                        raise FetchError(safe, "http_status", f"HTTP {resp.status_code}", status=resp.status_code,
+                                         retry_after=parse_retry_after(resp.headers.get("retry-after")))
+                    body = await self._read_capped(resp, safe)
+                    return FetchResult(url=current, status=200, body=body,
+                                       content_type=resp.headers.get("content-type", ""),
+                                       etag=resp.headers.get("etag"),
+                                       last_modified=resp.headers.get("last-modified"),
+                                       headers=_keep_headers(resp.headers))
+            except FetchError:
+                raise
+            except httpx.TimeoutException as e:
+                raise FetchTimeout(safe, e.__class__.__name__) from e
+            except httpx.DecodingError as e:
+                raise FetchError(safe, "decode_error", "body could not be decoded") from e
+            except (httpx.RemoteProtocolError, httpx.LocalProtocolError) as e:
+                raise FetchError(safe, "protocol_error", _first_line(e)) from e
+            except httpx.ConnectError as e:
+                raise FetchError(safe, _connect_reason(e), _first_line(e)) from e
+            except httpx.TransportError as e:
+                raise FetchError(safe, "network_error", e.__class__.__name__) from e
+            except httpx.InvalidURL as e:
+                raise FetchError(safe, "network_error", "invalid URL") from e
+            except (UnicodeError, ValueError) as e:  # malformed headers, IDNA failures
+                raise FetchError(safe, "protocol_error", e.__class__.__name__) from e
+        raise FetchError(safe, "too_many_redirects", f"more than {self.policy.max_redirects} redirects")
+
+    def _next_hop(self, current: str, location: str, origin: tuple[str, str, int], safe: str) -> str:
+        if not location:
+            raise FetchError(safe, "protocol_error", "redirect without Location")
+        target = urljoin(current, location.strip())
+        parts = urlsplit(target)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise FetchError(safe, "redirect_refused", f"redirect to a {parts.scheme or 'relative'}: URL")
+        if _origin(target) != origin and _private_host(parts.hostname):
+            raise FetchError(safe, "redirect_refused", "redirect to a private or loopback address")
+        return target
+
+    async def _read_capped(self, resp: httpx.Response, safe: str) -> bytes:
+        cap = self.policy.max_bytes
+        declared = resp.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > cap and "content-encoding" not in resp.headers:
+            raise FetchError(safe, "too_large", f"Content-Length {declared} exceeds {cap} bytes")
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in resp.aiter_bytes():
+            size += len(chunk)
+            if size > cap:
+                raise FetchError(safe, "too_large", f"body exceeds {cap} bytes")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+
+def _origin(url: str) -> tuple[str, str, int]:
+    p = urlsplit(url)
+    port = p.port or (443 if p.scheme == "https" else 80)
+    return (p.scheme, (p.hostname or "").lower(), port)
+
+
+def _private_host(host: str) -> bool:
+    host = host.strip("[]").lower()
+    if host == "localhost" or host.endswith((".localhost", ".local", ".internal")):
+        return True
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return not ip.is_global
+
+
+def _keep_headers(h: httpx.Headers) -> dict[str, str]:
+    return {k: h[k] for k in ("cache-control", "expires", "retry-after", "date") if k in h}
+
+
+def _connect_reason(e: Exception) -> str:
+    text = str(e).lower()
+    if "name or service" in text or "nodename" in text or "getaddrinfo" in text or "name resolution" in text:
+        return "dns_error"
+    if "certificate" in text or "ssl" in text or "tls" in text:
+        return "tls_error"
+    return "network_error"
+
+
+def _first_line(e: Exception) -> str:
+    s = str(e).splitlines()[0] if str(e) else e.__class__.__name__
+    return s[:200]
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP-date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    ref = now or datetime.fromtimestamp(time.time(), UTC)
+    return max(0.0, (when - ref).total_seconds())

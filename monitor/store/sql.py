@@ -1,0 +1,416 @@
+"""The SQL store (SQLite and PostgreSQL through SQLAlchemy 2)."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+import zlib
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, and_, create_engine, event, func, or_, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from monitor.errors import StoreError
+from monitor.store import (
+    FeedInfo,
+    FeedState,
+    FetchMeta,
+    NewItem,
+    PendingRun,
+    RecordResult,
+    Routes,
+    StoreStats,
+    StoryAssigner,
+)
+from monitor.store import tables as t
+from monitor.types import DigestStory, Event, Source
+
+log = logging.getLogger(__name__)
+MIGRATIONS = Path(__file__).parent / "migrations"
+_MIGRATION_LOCK = 0x6D6F6E69  # "moni": PostgreSQL advisory lock key for schema upgrades
+
+
+def _redact_db_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - any parse failure: show nothing
+        return "<database url>"
+
+
+class SqlStore:
+    """:class:`monitor.store` contract on SQLAlchemy. Write transactions are short and never
+    span network I/O."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.safe_url = _redact_db_url(url)
+        try:
+            self.engine = _make_engine(url)
+        except (SQLAlchemyError, ImportError, ValueError) as e:
+            raise StoreError(f"cannot open database {self.safe_url}: {e.__class__.__name__}") from e
+        self.dialect = self.engine.dialect.name
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    # ---- plumbing ---------------------------------------------------------------------------
+
+    @contextmanager
+    def _tx(self) -> Iterator[Session]:
+        try:
+            with self._sessions.begin() as session:
+                yield session
+        except SQLAlchemyError as e:
+            raise StoreError(f"database error ({self.safe_url}): {_short(e)}") from e
+
+    def _insert(self, table: Any) -> Any:
+        return (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(table)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def migrate(self) -> None:
+        """Apply Alembic migrations up to head. Safe to call from several processes at once."""
+        from alembic import command
+        from alembic.config import Config
+
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        try:
+            with self.engine.begin() as conn:
+                if self.dialect == "postgresql":
+                    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK})
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, "head")
+        except SQLAlchemyError as e:
+            raise StoreError(f"cannot migrate database {self.safe_url}: {_short(e)}") from e
+
+    def current_revision(self) -> str | None:
+        try:
+            with self.engine.connect() as conn:
+                return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        except SQLAlchemyError:
+            return None
+
+    # ---- feeds ------------------------------------------------------------------------------
+
+    def sync_config_feeds(self, feeds: Sequence[Any], now: datetime) -> None:
+        """Upsert the config's feeds (enabled, from_config) and disable config feeds that left it."""
+        urls = [f.url for f in feeds]
+        with self._tx() as s:
+            for f in feeds:
+                stmt = self._insert(t.Feed).values(
+                    url=f.url, name=f.name, title="", enabled=f.enabled, from_config=True,
+                    interval_minutes=f.interval_minutes, consecutive_failures=0, created_at=now,
+                    next_poll_at=None)
+                stmt = stmt.on_conflict_do_update(
+                    index_elements=[t.Feed.url],
+                    set_={"name": f.name, "enabled": f.enabled, "from_config": True,
+                          "interval_minutes": f.interval_minutes})
+                s.execute(stmt)
+            gone = update(t.Feed).where(t.Feed.from_config.is_(True)).values(enabled=False)
+            if urls:
+                gone = gone.where(t.Feed.url.not_in(urls))
+            s.execute(gone)
+
+    def add_feed(self, url: str, name: str, now: datetime, interval_minutes: float | None = None) -> bool:
+        with self._tx() as s:
+            res = s.execute(self._insert(t.Feed).values(
+                url=url, name=name, title="", enabled=True, from_config=False,
+                interval_minutes=interval_minutes, consecutive_failures=0, created_at=now
+            ).on_conflict_do_nothing())
+            if res.rowcount == 0:
+                s.execute(update(t.Feed).where(t.Feed.url == url).values(enabled=True))
+            return bool(res.rowcount)
+
+    def remove_feed(self, url: str) -> bool:
+        """Disable a feed; its history is kept."""
+        with self._tx() as s:
+            res = s.execute(update(t.Feed).where(t.Feed.url == url, t.Feed.enabled.is_(True))
+                            .values(enabled=False))
+            return bool(res.rowcount)
+
+    def list_feeds(self) -> list[FeedInfo]:
+        with self._tx() as s:
+            counts = dict(s.execute(select(t.Article.feed_id, func.count()).group_by(t.Article.feed_id)).all())
+            rows = s.scalars(select(t.Feed).order_by(t.Feed.id)).all()
+            return [FeedInfo(
+                id=f.id, url=f.url, name=f.name, title=f.title, enabled=f.enabled, from_config=f.from_config,
+                interval_minutes=f.interval_minutes, next_poll_at=f.next_poll_at,
+                last_success_at=f.last_success_at, last_error=f.last_error, error_since=f.error_since,
+                consecutive_failures=f.consecutive_failures, articles=counts.get(f.id, 0)) for f in rows]
+
+    def claim_due_feeds(self, now: datetime, *, lease: timedelta, all_feeds: bool = False,
+                        limit: int | None = None) -> list[FeedState]:
+        """Lease the enabled feeds that are due (``next_poll_at <= now`` or never polled), or every
+        enabled feed with ``all_feeds``. A leased feed is skipped by other processes until the lease
+        expires (``FOR UPDATE SKIP LOCKED`` on PostgreSQL)."""
+        with self._tx() as s:
+            q = select(t.Feed).where(t.Feed.enabled.is_(True),
+                                     or_(t.Feed.lease_until.is_(None), t.Feed.lease_until <= now))
+            if not all_feeds:
+                q = q.where(or_(t.Feed.next_poll_at.is_(None), t.Feed.next_poll_at <= now))
+            q = q.order_by(t.Feed.next_poll_at.is_not(None), t.Feed.next_poll_at, t.Feed.id)
+            if limit:
+                q = q.limit(limit)
+            feeds = s.scalars(q.with_for_update(skip_locked=True)).all()
+            if feeds:
+                s.execute(update(t.Feed).where(t.Feed.id.in_([f.id for f in feeds]))
+                          .values(lease_until=now + lease))
+            return [FeedState(id=f.id, url=f.url, name=f.name, interval_minutes=f.interval_minutes,
+                              etag=f.etag, last_modified=f.last_modified, body_hash=f.body_hash,
+                              consecutive_failures=f.consecutive_failures,
+                              is_new=f.last_polled_at is None) for f in feeds]
+
+    def record_failure(self, feed_id: int, message: str, now: datetime, next_poll_at: datetime) -> None:
+        """A failed poll: validators untouched, nothing deleted, failure counted (G7)."""
+        with self._tx() as s:
+            s.execute(update(t.Feed).where(t.Feed.id == feed_id).values(
+                last_polled_at=now, last_error=message[:500], lease_until=None, next_poll_at=next_poll_at,
+                consecutive_failures=t.Feed.consecutive_failures + 1,
+                error_since=func.coalesce(t.Feed.error_since, now)))
+
+    def record_not_modified(self, feed_id: int, now: datetime, next_poll_at: datetime) -> None:
+        with self._tx() as s:
+            s.execute(update(t.Feed).where(t.Feed.id == feed_id).values(**_success(now, next_poll_at)))
+
+    def record_items(self, feed_id: int, meta: FetchMeta, items: Sequence[NewItem], now: datetime,
+                     next_poll_at: datetime, *, assign: StoryAssigner, routes: Routes,
+                     story_window: timedelta) -> RecordResult:
+        """Store a successful poll in one transaction: feed state, new articles, their matches,
+        stories and pending deliveries. Items already stored (same feed entry, or same canonical
+        URL from any feed) are ignored."""
+        new_articles = new_matches = new_stories = 0
+        with self._tx() as s:
+            values: dict[str, Any] = _success(now, next_poll_at)
+            values.update(etag=meta.etag, last_modified=meta.last_modified, body_hash=meta.body_hash)
+            if meta.title is not None:
+                values["title"] = meta.title[:500]
+            candidates: dict[str, list[tuple[int, list[Mapping[str, Any]]]]] = {}
+            for item in items:
+                article_id = self._insert_article(s, feed_id, item, now)
+                if article_id is None:
+                    continue
+                new_articles += 1
+                for match, features in item.matches:
+                    new_matches += 1
+                    created = self._file_match(s, article_id, item, match, features, now, assign, routes,
+                                               story_window, candidates)
+                    new_stories += created
+            if new_articles:
+                values["last_new_at"] = now
+            s.execute(update(t.Feed).where(t.Feed.id == feed_id).values(**values))
+        return RecordResult(new_articles, new_matches, new_stories)
+
+    def _insert_article(self, s: Session, feed_id: int, item: NewItem, now: datetime) -> int | None:
+        a = item.article
+        stmt = self._insert(t.Article).values(
+            feed_id=feed_id, entry_key=item.entry_key, url_key=item.url_key, title=a.title,
+            summary=a.summary, link=a.link, source=a.source, lang=a.lang, published=a.published,
+            first_seen=now).on_conflict_do_nothing().returning(t.Article.id)
+        return s.execute(stmt).scalar()
+
+    def _file_match(self, s: Session, article_id: int, item: NewItem, match: Any,
+                    features: Mapping[str, Any], now: datetime, assign: StoryAssigner, routes: Routes,
+                    window: timedelta, cache: dict[str, list[tuple[int, list[Mapping[str, Any]]]]]) -> int:
+        topic = match.topic
+        if self.dialect == "postgresql":  # serialize story assignment per topic across workers
+            s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": zlib.crc32(topic.encode())})
+        if topic not in cache:
+            cache[topic] = self._recent_stories(s, topic, now - window)
+        candidates = cache[topic]
+        story_id = assign(features, candidates)
+        created = 0
+        event = match.event.to_dict() if match.event else None
+        if story_id is None:
+            story = t.Story(topic=topic, headline_article_id=article_id, event=event, first_seen=now,
+                            last_seen=now)
+            s.add(story)
+            s.flush()
+            story_id = story.id
+            candidates.append((story_id, [features]))
+            created = 1
+        else:
+            s.execute(update(t.Story).where(t.Story.id == story_id).values(last_seen=now))
+            for sid, members in candidates:
+                if sid == story_id:
+                    members.append(features)
+        s.add(t.MatchRow(article_id=article_id, topic=topic, score=match.score,
+                         reasons=[r.to_dict() for r in match.reasons], event=event,
+                         features=dict(features), story_id=story_id, created_at=now))
+        if item.deliverable:
+            for digest, sink in routes.get(topic, ()):
+                s.execute(self._insert(t.Delivery).values(
+                    story_id=story_id, digest=digest, sink=sink, status="pending", attempts=0,
+                    created_at=now).on_conflict_do_nothing())
+        return created
+
+    def _recent_stories(self, s: Session, topic: str, since: datetime) -> list[tuple[int, list[Mapping[str, Any]]]]:
+        rows = s.execute(
+            select(t.MatchRow.story_id, t.MatchRow.features)
+            .join(t.Story, t.Story.id == t.MatchRow.story_id)
+            .where(t.Story.topic == topic, t.Story.last_seen >= since)
+            .order_by(t.MatchRow.story_id)).all()
+        grouped: dict[int, list[Mapping[str, Any]]] = {}
+        for story_id, features in rows:
+            grouped.setdefault(story_id, []).append(features or {})
+        return list(grouped.items())
+
+    # ---- digests ----------------------------------------------------------------------------
+
+    def claim_occurrence(self, digest: str, scheduled_for: datetime, now: datetime) -> bool:
+        """True for exactly one caller per (digest, scheduled time), across processes."""
+        with self._tx() as s:
+            res = s.execute(self._insert(t.DigestOccurrence).values(
+                digest=digest, scheduled_for=scheduled_for, claimed_at=now).on_conflict_do_nothing())
+            return bool(res.rowcount)
+
+    def claim_runs(self, digest: str, sink: str, now: datetime, *, lease: timedelta,
+                   ignore_backoff: bool = False) -> list[PendingRun]:
+        """Lease what (digest, sink) has not received: earlier unsent runs first (same id, so a
+        receiver can drop a duplicate), then one new run holding every new pending story."""
+        with self._tx() as s:
+            pending = (t.Delivery.digest == digest) & (t.Delivery.sink == sink) & (t.Delivery.status == "pending")
+            if not ignore_backoff:
+                pending = pending & or_(t.Delivery.next_attempt_at.is_(None), t.Delivery.next_attempt_at <= now)
+            rows = s.execute(select(t.Delivery.id, t.Delivery.story_id, t.Delivery.run_id, t.Delivery.attempts)
+                             .where(pending).order_by(t.Delivery.id)
+                             .with_for_update(skip_locked=True)).all()
+            if not rows:
+                return []
+            run_ids = {r.run_id for r in rows if r.run_id}
+            busy = set(s.scalars(select(t.DigestRun.id).where(
+                t.DigestRun.id.in_(run_ids), t.DigestRun.lease_until > now)).all()) if run_ids else set()
+            runs: dict[str, list[Any]] = {}
+            fresh = []
+            for r in rows:
+                if r.run_id is None:
+                    fresh.append(r)
+                elif r.run_id not in busy:
+                    runs.setdefault(r.run_id, []).append(r)
+            if fresh:
+                run_id = uuid.uuid4().hex
+                s.add(t.DigestRun(id=run_id, digest=digest, sink=sink, created_at=now))
+                s.flush()
+                s.execute(update(t.Delivery).where(t.Delivery.id.in_([r.id for r in fresh])).values(run_id=run_id))
+                runs[run_id] = fresh
+            if not runs:
+                return []
+            s.execute(update(t.DigestRun).where(t.DigestRun.id.in_(list(runs))).values(lease_until=now + lease))
+            created = dict(s.execute(select(t.DigestRun.id, t.DigestRun.created_at)
+                                     .where(t.DigestRun.id.in_(list(runs)))).all())
+            return [PendingRun(run_id=rid, digest=digest, sink=sink,
+                               story_ids=tuple(r.story_id for r in rs), created_at=created[rid],
+                               attempts=max(r.attempts for r in rs))
+                    for rid, rs in sorted(runs.items(), key=lambda kv: created[kv[0]])]
+
+    def pending_story_ids(self, digest: str, sinks: Sequence[str]) -> list[int]:
+        with self._tx() as s:
+            return list(s.scalars(select(t.Delivery.story_id).where(
+                t.Delivery.digest == digest, t.Delivery.sink.in_(list(sinks)), t.Delivery.status == "pending")
+                .distinct().order_by(t.Delivery.story_id)).all())
+
+    def mark_run_sent(self, run_id: str, now: datetime) -> None:
+        with self._tx() as s:
+            s.execute(update(t.Delivery).where(t.Delivery.run_id == run_id, t.Delivery.status == "pending")
+                      .values(status="sent", sent_at=now, attempts=t.Delivery.attempts + 1, last_error=None))
+            s.execute(update(t.DigestRun).where(t.DigestRun.id == run_id).values(sent_at=now, lease_until=None))
+
+    def mark_run_failed(self, run_id: str, error: str, now: datetime, next_attempt_at: datetime | None,
+                        *, permanent: bool = False) -> None:
+        """Keep the run pending (same id) until ``next_attempt_at``; a permanent failure is
+        recorded as ``failed`` and not retried."""
+        with self._tx() as s:
+            s.execute(update(t.Delivery).where(t.Delivery.run_id == run_id, t.Delivery.status == "pending")
+                      .values(status="failed" if permanent else "pending", attempts=t.Delivery.attempts + 1,
+                              last_error=error[:500], next_attempt_at=next_attempt_at))
+            s.execute(update(t.DigestRun).where(t.DigestRun.id == run_id).values(lease_until=None))
+
+    def load_stories(self, story_ids: Sequence[int]) -> list[DigestStory]:
+        """Stories with every source (the headline's own included), oldest story first."""
+        if not story_ids:
+            return []
+        with self._tx() as s:
+            stories = {st.id: st for st in s.scalars(select(t.Story).where(t.Story.id.in_(list(story_ids))))}
+            rows = s.execute(
+                select(t.MatchRow.story_id, t.MatchRow.score, t.Article)
+                .join(t.Article, t.Article.id == t.MatchRow.article_id)
+                .where(t.MatchRow.story_id.in_(list(stories)))
+                .order_by(t.Article.published.is_(None), t.Article.published, t.Article.id)).all()
+        members: dict[int, list[tuple[float, t.Article]]] = {}
+        for story_id, score, article in rows:
+            members.setdefault(story_id, []).append((score, article))
+        out = []
+        for sid in sorted(stories, key=lambda i: (stories[i].first_seen, i)):
+            st = stories[sid]
+            arts = members.get(sid, [])
+            seen: set[int] = set()
+            sources = []
+            for _, a in arts:
+                if a.id in seen:
+                    continue
+                seen.add(a.id)
+                sources.append(Source(title=a.title, url=a.link, source=a.source, published=a.published,
+                                      lang=a.lang))
+            head = next((a for _, a in arts if a.id == st.headline_article_id), arts[0][1] if arts else None)
+            out.append(DigestStory(id=sid, title=head.title if head else "", url=head.link if head else None,
+                                   topic=st.topic, event=Event.from_dict(st.event), sources=tuple(sources),
+                                   first_seen=st.first_seen))
+        return out
+
+    def stats(self) -> StoreStats:
+        with self._tx() as s:
+            return StoreStats(
+                feeds=s.scalar(select(func.count()).select_from(t.Feed).where(t.Feed.enabled.is_(True))) or 0,
+                articles=s.scalar(select(func.count()).select_from(t.Article)) or 0,
+                stories=s.scalar(select(func.count()).select_from(t.Story)) or 0,
+                pending=s.scalar(select(func.count()).select_from(t.Delivery)
+                                 .where(t.Delivery.status == "pending")) or 0)
+
+
+def _success(now: datetime, next_poll_at: datetime) -> dict[str, Any]:
+    return {"last_polled_at": now, "last_success_at": now, "last_error": None, "error_since": None,
+            "consecutive_failures": 0, "lease_until": None, "next_poll_at": next_poll_at}
+
+
+def _short(e: Exception) -> str:
+    msg = str(getattr(e, "orig", None) or e).splitlines()[0] if str(e) else e.__class__.__name__
+    return f"{e.__class__.__name__}: {msg[:300]}"
+
+
+def _make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        path = url.split(":///", 1)[1] if ":///" in url else ""
+        if path and path != ":memory:":
+            parent = Path(path).parent
+            if not parent.exists():
+                raise ValueError(f"folder {parent} does not exist")
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn: Any) -> None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5,
+                         connect_args={"connect_timeout": 10, "application_name": "monitor"}
+                         if url.startswith("postgresql") else {})
+
+
+__all__ = ["SqlStore", "and_"]
