@@ -4,7 +4,7 @@ The only module that reads the config file or the environment. Errors are
 :class:`~monitor.errors.ConfigError` with one line naming the key path, e.g.
 ``digests[0].sinks: unknown sink 'slak' (known: team-slack, archive)``.
 
-``${VAR}`` in any string expands from the environment. A missing variable is an error,
+``${VAR}`` in any string expands from the environment (``${VAR:-default}`` gives a default). A missing variable is an error,
 except inside a sink: that sink is then *unavailable* (``Sink.missing_env``) so that
 ``run`` and ``poll`` keep working and keep its deliveries pending, while commands that
 need the sink (``digest send``, ``sinks test``) fail with a clear message.
@@ -34,7 +34,7 @@ from pydantic import (
 from monitor.errors import ConfigError
 
 DEFAULT_DB_URL = "sqlite:///monitor.db"
-_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
 class _Model(BaseModel):
@@ -96,6 +96,11 @@ class WebhookSink(_SinkBase):
     url: SecretStr | None
     secret: SecretStr | None = None
     timeout_seconds: float = Field(10, gt=0, le=120)
+
+    @field_validator("secret")
+    @classmethod
+    def _empty_is_none(cls, v: SecretStr | None) -> SecretStr | None:
+        return v if v is not None and v.get_secret_value() else None
 
 
 class EmailSink(_SinkBase):
@@ -330,9 +335,11 @@ def _expand_str(value: str, path: str, env: Mapping[str, str], missing: list[str
     absent: list[str] = []
 
     def sub(m: re.Match[str]) -> str:
-        name = m.group(1)
+        name, default = m.group(1), m.group(2)
         if name in env and env[name] != "":
             return env[name]
+        if default is not None:
+            return default
         absent.append(name)
         return ""
 

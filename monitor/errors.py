@@ -34,12 +34,24 @@ class FetchError(MonitorError):
         self.reason = reason
         self.status = status
         self.retry_after = retry_after
+        self.message = message
         super().__init__(f"{reason}: {message}" if message else reason)
+
+    def __reduce__(self) -> tuple[object, ...]:  # picklable across the parse pool
+        return (_rebuild_fetch_error, (self.url, self.reason, self.message, self.status, self.retry_after))
+
+
+def _rebuild_fetch_error(url: str, reason: str, message: str, status: int | None,
+                         retry_after: float | None) -> FetchError:
+    return FetchError(url, reason, message, status=status, retry_after=retry_after)
 
 
 class FetchTimeout(FetchError):
     def __init__(self, url: str, message: str = "") -> None:
         super().__init__(url, "timeout", message)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (FetchTimeout, (self.url, self.message))
 
 
 class ParseError(MonitorError):
@@ -48,7 +60,11 @@ class ParseError(MonitorError):
     def __init__(self, url: str, reason: str, message: str = "") -> None:
         self.url = url
         self.reason = reason
+        self.message = message
         super().__init__(f"{reason}: {message}" if message else reason)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (ParseError, (self.url, self.reason, self.message))
 
 
 class StoreError(MonitorError):

@@ -96,7 +96,7 @@ class Fetcher:
         for hop in range(self.policy.max_redirects + 1):
             try:
                 async with self.client.stream("GET", current, headers=headers) as resp:
-                    if resp.is_redirect:
+                    if resp.status_code in (301, 302, 303, 307, 308):
                         target = resp.headers.get("location", "")
                         current = self._next_hop(current, target, origin, safe)
                         continue
@@ -122,12 +122,13 @@ class Fetcher:
                 raise FetchError(safe, "decode_error", "body could not be decoded") from e
             except (httpx.RemoteProtocolError, httpx.LocalProtocolError) as e:
                 raise FetchError(safe, "protocol_error", _first_line(e)) from e
+            except (httpx.InvalidURL, httpx.UnsupportedProtocol) as e:
+                # our URLs are checked http(s): httpx failed on a redirect's Location
+                raise FetchError(safe, "redirect_refused", "redirect to an unusable URL") from e
             except httpx.ConnectError as e:
                 raise FetchError(safe, _connect_reason(e), _first_line(e)) from e
             except httpx.TransportError as e:
                 raise FetchError(safe, "network_error", e.__class__.__name__) from e
-            except httpx.InvalidURL as e:
-                raise FetchError(safe, "network_error", "invalid URL") from e
             except (UnicodeError, ValueError) as e:  # malformed headers, IDNA failures
                 raise FetchError(safe, "protocol_error", e.__class__.__name__) from e
         raise FetchError(safe, "too_many_redirects", f"more than {self.policy.max_redirects} redirects")

@@ -121,13 +121,13 @@ class SqlStore:
 
     def add_feed(self, url: str, name: str, now: datetime, interval_minutes: float | None = None) -> bool:
         with self._tx() as s:
-            res = s.execute(self._insert(t.Feed).values(
+            new_id = s.execute(self._insert(t.Feed).values(
                 url=url, name=name, title="", enabled=True, from_config=False,
                 interval_minutes=interval_minutes, consecutive_failures=0, created_at=now
-            ).on_conflict_do_nothing())
-            if res.rowcount == 0:
+            ).on_conflict_do_nothing().returning(t.Feed.id)).scalar()
+            if new_id is None:
                 s.execute(update(t.Feed).where(t.Feed.url == url).values(enabled=True))
-            return bool(res.rowcount)
+            return new_id is not None
 
     def remove_feed(self, url: str) -> bool:
         """Disable a feed; its history is kept."""
@@ -268,17 +268,20 @@ class SqlStore:
         """True for exactly one caller per (digest, scheduled time), across processes."""
         with self._tx() as s:
             res = s.execute(self._insert(t.DigestOccurrence).values(
-                digest=digest, scheduled_for=scheduled_for, claimed_at=now).on_conflict_do_nothing())
-            return bool(res.rowcount)
+                digest=digest, scheduled_for=scheduled_for, claimed_at=now).on_conflict_do_nothing()
+                .returning(t.DigestOccurrence.digest))
+            return res.scalar() is not None
 
     def claim_runs(self, digest: str, sink: str, now: datetime, *, lease: timedelta,
-                   ignore_backoff: bool = False) -> list[PendingRun]:
+                   ignore_backoff: bool = False, retries_only: bool = False) -> list[PendingRun]:
         """Lease what (digest, sink) has not received: earlier unsent runs first (same id, so a
         receiver can drop a duplicate), then one new run holding every new pending story."""
         with self._tx() as s:
             pending = (t.Delivery.digest == digest) & (t.Delivery.sink == sink) & (t.Delivery.status == "pending")
             if not ignore_backoff:
                 pending = pending & or_(t.Delivery.next_attempt_at.is_(None), t.Delivery.next_attempt_at <= now)
+            if retries_only:
+                pending = pending & t.Delivery.run_id.is_not(None)
             rows = s.execute(select(t.Delivery.id, t.Delivery.story_id, t.Delivery.run_id, t.Delivery.attempts)
                              .where(pending).order_by(t.Delivery.id)
                              .with_for_update(skip_locked=True)).all()
@@ -330,6 +333,11 @@ class SqlStore:
             s.execute(update(t.Delivery).where(t.Delivery.run_id == run_id, t.Delivery.status == "pending")
                       .values(status="failed" if permanent else "pending", attempts=t.Delivery.attempts + 1,
                               last_error=error[:500], next_attempt_at=next_attempt_at))
+            s.execute(update(t.DigestRun).where(t.DigestRun.id == run_id).values(lease_until=None))
+
+    def release_run(self, run_id: str) -> None:
+        """Give up a claimed run without sending it (it stays pending, same id)."""
+        with self._tx() as s:
             s.execute(update(t.DigestRun).where(t.DigestRun.id == run_id).values(lease_until=None))
 
     def load_stories(self, story_ids: Sequence[int]) -> list[DigestStory]:

@@ -1,0 +1,148 @@
+"""The composition root: the only place that builds concrete parts (HTTP clients, the store,
+the parse pool, sinks). Tests hand in their own through the same keywords."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+import random
+from collections.abc import Mapping
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from monitor.clock import Clock, SystemClock
+from monitor.config import Settings
+from monitor.errors import DeliveryError
+from monitor.fetch import Fetcher, FetchPolicy, make_client, user_agent
+from monitor.parse import ParsedFeed, parse_feed
+from monitor.pipeline import Deps, Metrics, poll_once, preview_digest, send_digest
+from monitor.sinks import Sink, build_sink
+from monitor.store import open_store
+from monitor.types import Digest, RunReport, SinkOutcome
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Monitor:
+    """A wired monitor. Use as ``async with``; ``close()`` releases clients, pools and the store."""
+
+    settings: Settings
+    deps: Deps
+    _closers: list[Any] = field(default_factory=list)
+    _warned: set[str] = field(default_factory=set)
+
+    async def poll(self, *, all_feeds: bool = False) -> RunReport:
+        self.warn_unavailable_sinks()
+        await self.deps.call_store(self.deps.store.sync_config_feeds, self.settings.feeds, self.deps.clock.now())
+        return await poll_once(self.deps, all_feeds=all_feeds)
+
+    async def send_digest(self, name: str, *, manual: bool = False, retries_only: bool = False) -> list[SinkOutcome]:
+        return await send_digest(self.deps, name, manual=manual, retries_only=retries_only)
+
+    async def preview(self, name: str) -> Digest:
+        return await preview_digest(self.deps, name)
+
+    def warn_unavailable_sinks(self) -> None:
+        """Say once per sink (and once overall) when digests have nowhere to go."""
+        used = {s for d in self.settings.digests for s in d.sinks}
+        dead = {n: s for n, s in self.deps.sinks.items() if isinstance(s, DeliveryError) and n in used}
+        for name, err in dead.items():
+            if name not in self._warned:
+                self._warned.add(name)
+                log.warning("sink unavailable, its deliveries stay pending: %s", err)
+        if used and len(dead) == len(used) and "*" not in self._warned:
+            self._warned.add("*")
+            log.warning("digests have nowhere to go: no sink is usable (set the environment variables "
+                        "named above); articles are still polled, matched and stored")
+        if not self.settings.digests and "*" not in self._warned:
+            self._warned.add("*")
+            log.warning("no digests configured: articles are polled, matched and stored, nothing is sent")
+
+    async def close(self) -> None:
+        for closer in reversed(self._closers):
+            try:
+                result = closer()
+                if asyncio.iscoroutine(result):
+                    await result
+            except Exception:  # noqa: BLE001 - close everything we can
+                log.debug("error while closing", exc_info=True)
+        self._closers.clear()
+
+    async def __aenter__(self) -> Monitor:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+
+def _pool(workers: int) -> Executor:
+    if workers <= 0:
+        return ThreadPoolExecutor(max_workers=1, thread_name_prefix="parse")
+    ctx = multiprocessing.get_context("forkserver")
+    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+
+
+def make_monitor(settings: Settings, *, clock: Clock | None = None,
+                 transport: httpx.AsyncBaseTransport | None = None, store: Any = None,
+                 sinks: Mapping[str, Sink | DeliveryError] | None = None,
+                 parse_workers: int | None = None, migrate: bool = True,
+                 rng: random.Random | None = None) -> Monitor:
+    """Build every part of a monitor from ``settings``.
+
+    ``transport`` is used for feeds and sinks alike (tests pass a real-server or mock
+    transport); ``parse_workers=0`` parses in a thread instead of a process pool.
+    """
+    closers: list[Any] = []
+    pol = settings.polling
+    policy = FetchPolicy(timeout_seconds=pol.timeout_seconds, max_bytes=int(pol.max_body_mb * 1024 * 1024),
+                         max_redirects=pol.max_redirects, user_agent=user_agent(pol.user_agent_contact),
+                         connect_timeout=min(10.0, pol.timeout_seconds),
+                         read_timeout=min(15.0, pol.timeout_seconds))
+    client = make_client(transport=transport, concurrency=pol.concurrency, policy=policy)
+    closers.append(client.aclose)
+    if store is None:
+        store = open_store(settings.database_url)
+        closers.append(store.close)
+    if migrate:
+        store.migrate()
+    if sinks is None:
+        sink_client = httpx.AsyncClient(transport=transport, timeout=httpx.Timeout(15.0, connect=10.0),
+                                        follow_redirects=False, trust_env=False,
+                                        headers={"User-Agent": policy.user_agent})
+        closers.append(sink_client.aclose)
+        built: dict[str, Sink | DeliveryError] = {}
+        for name, cfg in settings.sinks.items():
+            try:
+                built[name] = build_sink(name, cfg, sink_client)
+            except DeliveryError as e:
+                built[name] = e
+        sinks = built
+    workers = parse_workers if parse_workers is not None else min(2, os.cpu_count() or 1)
+    pool = _pool(workers)
+    closers.append(lambda: pool.shutdown(wait=True, cancel_futures=True))
+    max_bytes = policy.max_bytes
+
+    async def parse(body: bytes, url: str, content_type: str, name: str) -> ParsedFeed:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(pool, _parse_job, body, url, content_type, name, max_bytes)
+
+    db_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
+    closers.append(lambda: db_pool.shutdown(wait=True))
+
+    async def db(fn: Any, *args: Any, **kwargs: Any) -> Any:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(db_pool, lambda: fn(*args, **kwargs))
+
+    deps = Deps(settings=settings, store=store, fetcher=Fetcher(client, policy), clock=clock or SystemClock(),
+                parse=parse, sinks=sinks, rng=rng or random.Random(), metrics=Metrics(), db=db)
+    return Monitor(settings=settings, deps=deps, _closers=closers)
+
+
+def _parse_job(body: bytes, url: str, content_type: str, name: str, max_bytes: int) -> ParsedFeed:
+    return parse_feed(body, url, content_type=content_type, name=name, max_bytes=max_bytes)

@@ -1,0 +1,273 @@
+"""The command line of DESIGN.md. Thin: every command calls the app or a pure function.
+
+Exit codes: 0 done; 1 could not run (database, network, delivery); 2 bad input (config, usage).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from monitor import __version__
+from monitor.config import Settings, load_settings
+from monitor.errors import ConfigError, DeliveryError, MonitorError, StoreError
+
+log = logging.getLogger("monitor.cli")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="monitor", description="Monitor news feeds for OpenAI funding and "
+                                "revenue stories and send deduplicated digests.")
+    p.add_argument("--config", metavar="PATH", help="config file (default: $MONITOR_CONFIG, then ./config.toml)")
+    p.add_argument("--db", metavar="URL", help="database URL, overrides [database].url")
+    p.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-vv: debug)")
+    p.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only")
+    p.add_argument("--log-format", choices=["text", "json"], default="text", help="log line format")
+    p.add_argument("--version", action="version", version=f"monitor {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    sub.add_parser("run", help="run the daemon: poll, send digests on schedule, serve health/metrics")
+    poll = sub.add_parser("poll", help="one pass over the due feeds, then exit")
+    poll.add_argument("--all", action="store_true", help="every enabled feed, whatever its schedule")
+
+    digest = sub.add_parser("digest", help="send or preview a digest")
+    dsub = digest.add_subparsers(dest="digest_command", metavar="ACTION", required=True)
+    send = dsub.add_parser("send", help="send digest NAME now (what its sinks have not received)")
+    send.add_argument("name")
+    prev = dsub.add_parser("preview", help="print what `digest send` would send; records nothing")
+    prev.add_argument("name")
+    prev.add_argument("--format", choices=["text", "html", "slack", "json"], default="text")
+
+    match = sub.add_parser("match", help="classify JSON-lines items (no database needed)")
+    match.add_argument("--jsonl", action="store_true", required=True, help="read and write JSON lines")
+    match.add_argument("file", nargs="?", help="input file (default: stdin)")
+    cluster = sub.add_parser("cluster", help="group JSON-lines items into stories (no database needed)")
+    cluster.add_argument("--jsonl", action="store_true", required=True, help="read and write JSON lines")
+    cluster.add_argument("file", nargs="?", help="input file (default: stdin)")
+
+    explain = sub.add_parser("explain", help="explain the decision for one article (text or stored URL)")
+    explain.add_argument("text", nargs="*", help="the article's title (and text), or its URL")
+    explain.add_argument("--title", help="the title")
+    explain.add_argument("--summary", default="", help="the summary")
+
+    feeds = sub.add_parser("feeds", help="manage feeds")
+    fsub = feeds.add_subparsers(dest="feeds_command", metavar="ACTION", required=True)
+    fsub.add_parser("list", help="list feeds with their health")
+    add = fsub.add_parser("add", help="add a feed URL")
+    add.add_argument("url")
+    add.add_argument("--name", default="")
+    rm = fsub.add_parser("remove", help="disable a feed (its history is kept)")
+    rm.add_argument("url")
+    imp = fsub.add_parser("import", help="import feeds from an OPML file (never fetches)")
+    imp.add_argument("file")
+    fsub.add_parser("export", help="print the enabled feeds as OPML")
+
+    db = sub.add_parser("db", help="database maintenance")
+    dbsub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    dbsub.add_parser("upgrade", help="apply schema migrations")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    from monitor.logs import setup_logging
+
+    setup_logging(-1 if args.quiet else args.verbose, args.log_format)
+    try:
+        return _dispatch(args)
+    except ConfigError as e:
+        print(f"monitor: error: {e}", file=sys.stderr)
+        return 2
+    except (StoreError, DeliveryError, MonitorError) as e:
+        print(f"monitor: error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    cmd = args.command
+    if cmd == "match":
+        return _with_input(args.file, lambda f: _match(f, _optional_topics(args)))
+    if cmd == "cluster":
+        from monitor.stories import cli_cluster_jsonl
+
+        return _with_input(args.file, lambda f: cli_cluster_jsonl(f, sys.stdout))
+    if cmd == "explain":
+        return _explain(args)
+    settings = load_settings(args.config, database_url=args.db)
+    if cmd == "db":
+        from monitor.store import open_store
+
+        store = open_store(settings.database_url)
+        try:
+            store.migrate()
+            print(f"database at revision {store.current_revision()}: {store.safe_url}")
+        finally:
+            store.close()
+        return 0
+    if cmd == "feeds":
+        return _feeds(args, settings)
+    return asyncio.run(_async_command(args, settings))
+
+
+def _with_input(path: str | None, fn: Any) -> int:
+    if path is None or path == "-":
+        return int(fn(sys.stdin))
+    try:
+        with open(path, encoding="utf-8") as f:
+            return int(fn(f))
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read: {e.strerror}") from None
+
+
+def _optional_topics(args: argparse.Namespace) -> list[Any] | None:
+    """Topics from the config when there is one (custom topics); else the shipped preset."""
+    explicit = args.config is not None
+    try:
+        settings = load_settings(args.config, must_exist=explicit)
+    except ConfigError:
+        if explicit:
+            raise
+        return None
+    return list(settings.topics) or None
+
+
+def _match(stream: TextIO, topics: list[Any] | None) -> int:
+    from monitor.match import cli_match_jsonl
+
+    return int(cli_match_jsonl(stream, sys.stdout, topics) or 0)
+
+
+def _explain(args: argparse.Namespace) -> int:
+    from monitor.match import explain_text, match_article, preset
+    from monitor.types import Article
+
+    words = " ".join(args.text).strip()
+    title = args.title or words
+    if not title:
+        raise ConfigError("explain: give the article's title (or --title/--summary)")
+    topics = _optional_topics(args) or [preset("openai-funding-revenue", name="openai-money")]
+    article = Article(title=title, summary=args.summary)
+    for topic in topics:
+        print(explain_text(match_article(article, topic)))
+    return 0
+
+
+def _feeds(args: argparse.Namespace, settings: Settings) -> int:
+    from monitor.store import open_store
+
+    store = open_store(settings.database_url)
+    try:
+        store.migrate()
+        now = datetime.now(UTC)
+        store.sync_config_feeds(settings.feeds, now)
+        action = args.feeds_command
+        if action == "list":
+            _print_feeds(store.list_feeds())
+        elif action == "add":
+            from monitor.config import FeedConfig
+
+            try:
+                FeedConfig(url=args.url)
+            except ValueError:
+                raise ConfigError(f"feeds add: not an http(s) URL: {args.url!r}") from None
+            added = store.add_feed(args.url, args.name, now)
+            print(("added " if added else "already present (enabled) ") + args.url)
+        elif action == "remove":
+            print(("disabled " if store.remove_feed(args.url) else "no enabled feed ") + args.url)
+        elif action == "import":
+            from monitor.opml import read_opml
+
+            urls = read_opml(Path(args.file))
+            n = sum(store.add_feed(u, name, now) for u, name in urls)
+            print(f"imported {n} new feeds ({len(urls)} in the file)")
+        elif action == "export":
+            from monitor.opml import write_opml
+
+            sys.stdout.write(write_opml([(f.url, f.name or f.title) for f in store.list_feeds() if f.enabled]))
+    finally:
+        store.close()
+    return 0
+
+
+def _print_feeds(feeds: list[Any]) -> None:
+    if not sys.stdout.isatty():
+        for f in feeds:
+            if f.enabled:
+                print(f.url)
+        return
+    for f in feeds:
+        state = "ok" if not f.last_error else f"failing x{f.consecutive_failures} since " \
+            f"{f.error_since:%Y-%m-%d %H:%M}: {f.last_error}"
+        if not f.enabled:
+            state = "disabled"
+        elif f.last_success_at is None and not f.last_error:
+            state = "never polled"
+        print(f"{f.url}\n    {f.name or f.title or '-'} | {f.articles} articles | {state}")
+
+
+async def _async_command(args: argparse.Namespace, settings: Settings) -> int:
+    from monitor.app import make_monitor
+
+    cmd = args.command
+    if cmd == "digest":
+        cfg = settings.digest(args.name)
+        if args.digest_command == "send":
+            for sink in cfg.sinks:
+                missing = settings.sinks[sink].missing_env
+                if missing:
+                    raise ConfigError(f"sinks.{sink}: environment variable {', '.join(missing)} is not set")
+    monitor = make_monitor(settings, parse_workers=0 if cmd != "run" and cmd != "poll" else None)
+    async with monitor:
+        if cmd == "poll":
+            report = await monitor.poll(all_feeds=args.all)
+            print(report.summary())
+            for f in report.failed:
+                print(f"  failed: {f.url}: {f.error}")
+            return 0
+        if cmd == "run":
+            from monitor.scheduler import Daemon
+
+            await Daemon(monitor).run()
+            return 0
+        if cmd == "digest" and args.digest_command == "send":
+            outcomes = await monitor.send_digest(args.name, manual=True)
+            failed = False
+            for o in outcomes:
+                if o.error:
+                    failed = True
+                    print(f"{o.sink}: failed ({o.stories} stories stay pending): {o.error}")
+                elif o.skipped:
+                    print(f"{o.sink}: {o.skipped}")
+                else:
+                    print(f"{o.sink}: sent {o.stories} stories in {o.messages} message(s), digest id {o.run_id}")
+            return 1 if failed else 0
+        if cmd == "digest" and args.digest_command == "preview":
+            digest = await monitor.preview(args.name)
+            _print_preview(digest, args.format)
+            return 0
+    raise ConfigError(f"unknown command {cmd!r}")
+
+
+def _print_preview(digest: Any, fmt: str) -> None:
+    from monitor.digest import render_html, render_json, render_slack, render_text
+
+    now = datetime.now(UTC)
+    if fmt == "json":
+        print(json.dumps(render_json(digest, now), ensure_ascii=False, indent=2))
+    elif fmt == "slack":
+        print(json.dumps(render_slack(digest), ensure_ascii=False, indent=2))
+    elif fmt == "html":
+        print(render_html(digest))
+    else:
+        sys.stdout.write(render_text(digest) if digest.stories else f"{digest.name}: nothing pending\n")

@@ -1,0 +1,251 @@
+"""Orchestration: ``poll_once`` (due feeds -> fetch -> parse -> match -> dedupe -> stories ->
+store) and ``send_digest`` (claim pending -> render -> send -> mark). Talks to the outside only
+through the parts in :class:`Deps`; ``now`` is read once per run from the clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import random
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from monitor.clock import Clock
+from monitor.config import Settings
+from monitor.dedupe import entry_key, url_key
+from monitor.due import backoff_delay, next_poll_after
+from monitor.errors import DeliveryError, FetchError, MonitorError, ParseError
+from monitor.fetch import Fetcher
+from monitor.match import match_article
+from monitor.normalize import redact_url
+from monitor.parse import ParsedFeed
+from monitor.sinks import Sink
+from monitor.store import FeedState, FetchMeta, NewItem
+from monitor.stories import StoryFeatures, assign_story, story_features
+from monitor.types import Digest, FeedOutcome, RunReport, SinkOutcome
+
+log = logging.getLogger(__name__)
+
+ParseFn = Callable[[bytes, str, str, str], Awaitable[ParsedFeed]]
+STORY_WINDOW = timedelta(days=7)
+MAX_FEED_BACKOFF = timedelta(hours=6)
+DELIVERY_BACKOFF_BASE = timedelta(minutes=1)
+MAX_DELIVERY_BACKOFF = timedelta(hours=2)
+
+
+@dataclass
+class Metrics:
+    """In-process counters, exported by the health server."""
+
+    counters: dict[str, float] = field(default_factory=dict)
+    last_poll_at: datetime | None = None
+    last_successful_poll_at: datetime | None = None
+
+    def inc(self, name: str, value: float = 1, **labels: str) -> None:
+        key = name + ("{" + ",".join(f'{k}="{v}"' for k, v in sorted(labels.items())) + "}" if labels else "")
+        self.counters[key] = self.counters.get(key, 0) + value
+
+
+@dataclass
+class Deps:
+    settings: Settings
+    store: Any                                   # monitor.store contract (SqlStore)
+    fetcher: Fetcher
+    clock: Clock
+    parse: ParseFn
+    sinks: Mapping[str, Sink | DeliveryError]    # a DeliveryError says why the sink is unavailable
+    rng: random.Random = field(default_factory=random.Random)
+    metrics: Metrics = field(default_factory=Metrics)
+    db: Callable[..., Awaitable[Any]] | None = None   # runs a store call off the event loop
+
+    async def call_store(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        if self.db is not None:
+            return await self.db(fn, *args, **kwargs)
+        return await asyncio.to_thread(fn, *args, **kwargs)
+
+
+# ---- polling ------------------------------------------------------------------------------------
+
+
+async def poll_once(deps: Deps, *, all_feeds: bool = False) -> RunReport:
+    """One pass over the due feeds (every enabled feed with ``all_feeds``). Never raises for a
+    feed's failure: each outcome is in the report."""
+    now = deps.clock.now()
+    pol = deps.settings.polling
+    lease = timedelta(seconds=pol.timeout_seconds * 2 + 60)
+    feeds: list[FeedState] = await deps.call_store(deps.store.claim_due_feeds, now, lease=lease,
+                                                   all_feeds=all_feeds)
+    overall = asyncio.Semaphore(pol.concurrency)
+    per_host: dict[str, asyncio.Semaphore] = {}
+
+    async def one(feed: FeedState) -> FeedOutcome:
+        host = (urlsplit(feed.url).hostname or "").lower()
+        sem = per_host.setdefault(host, asyncio.Semaphore(pol.per_host_concurrency))
+        async with overall, sem:
+            return await _poll_feed(deps, feed, now)
+
+    outcomes = await asyncio.gather(*(one(f) for f in feeds))
+    report = RunReport(started=now, finished=deps.clock.now(), feeds=tuple(outcomes))
+    deps.metrics.last_poll_at = now
+    if feeds and len(report.failed) < len(feeds):
+        deps.metrics.last_successful_poll_at = now
+    deps.metrics.inc("monitor_polls_total")
+    return report
+
+
+async def _poll_feed(deps: Deps, feed: FeedState, now: datetime) -> FeedOutcome:
+    pol = deps.settings.polling
+    interval = timedelta(minutes=feed.interval_minutes or pol.interval_minutes)
+    safe = redact_url(feed.url)
+    try:
+        result = await deps.fetcher.fetch(feed.url, etag=feed.etag, last_modified=feed.last_modified)
+        next_at = next_poll_after(now, interval, 0.1, deps.rng)
+        if result.not_modified:
+            await deps.call_store(deps.store.record_not_modified, feed.id, now, next_at)
+            deps.metrics.inc("monitor_feed_not_modified_total")
+            return FeedOutcome(url=feed.url, not_modified=True)
+        body_hash = hashlib.sha256(result.body).hexdigest()
+        meta = FetchMeta(etag=result.etag, last_modified=result.last_modified, body_hash=body_hash)
+        if body_hash == feed.body_hash:  # same bytes as last time: nothing to parse
+            await deps.call_store(deps.store.record_items, feed.id, meta, [], now, next_at,
+                                  assign=_assign, routes={}, story_window=STORY_WINDOW)
+            return FeedOutcome(url=feed.url, not_modified=True)
+        parsed = await deps.parse(result.body, result.url, result.content_type, feed.name)
+        items = build_items(parsed, deps.settings.topics, now, timedelta(days=pol.max_age_days))
+        meta = FetchMeta(etag=result.etag, last_modified=result.last_modified, body_hash=body_hash,
+                         title=parsed.title)
+        res = await deps.call_store(deps.store.record_items, feed.id, meta, items, now, next_at,
+                                    assign=_assign, routes=_routes(deps.settings), story_window=STORY_WINDOW)
+        deps.metrics.inc("monitor_articles_new_total", res.new_articles)
+        deps.metrics.inc("monitor_matches_total", res.new_matches)
+        deps.metrics.inc("monitor_stories_new_total", res.new_stories)
+        if res.new_articles:
+            log.info("feed polled feed=%s new=%d matches=%d stories=%d", safe, res.new_articles,
+                     res.new_matches, res.new_stories)
+        return FeedOutcome(url=feed.url, new_articles=res.new_articles, new_matches=res.new_matches,
+                           new_stories=res.new_stories)
+    except (FetchError, ParseError) as e:
+        return await _feed_failed(deps, feed, now, interval, e, e.reason, getattr(e, "retry_after", None))
+    except MonitorError as e:
+        return await _feed_failed(deps, feed, now, interval, e, "error", None)
+    except Exception as e:  # noqa: BLE001 - one feed's bug must not stop the others (G1)
+        log.exception("feed failed unexpectedly feed=%s", safe)
+        return await _feed_failed(deps, feed, now, interval, e, "internal_error", None)
+
+
+async def _feed_failed(deps: Deps, feed: FeedState, now: datetime, interval: timedelta, error: Exception,
+                       reason: str, retry_after: float | None) -> FeedOutcome:
+    failures = feed.consecutive_failures + 1
+    delay = max(interval, backoff_delay(failures, interval, max(interval, MAX_FEED_BACKOFF), deps.rng))
+    if retry_after:
+        delay = max(delay, timedelta(seconds=min(retry_after, MAX_FEED_BACKOFF.total_seconds())))
+    status = getattr(error, "status", None)
+    log.warning("feed failed feed=%s reason=%s%s failures=%d retry_in=%ds", redact_url(feed.url), reason,
+                f" status={status}" if status else "", failures, delay.total_seconds())
+    deps.metrics.inc("monitor_feed_errors_total", reason=reason)
+    message = f"{reason}: {error}" if reason not in str(error) else str(error)
+    try:
+        await deps.call_store(deps.store.record_failure, feed.id, message, now, now + delay)
+    except MonitorError:
+        log.exception("could not record feed failure feed=%s", redact_url(feed.url))
+    return FeedOutcome(url=feed.url, error=error)
+
+
+def build_items(parsed: ParsedFeed, topics: Sequence[Any], now: datetime, max_age: timedelta) -> list[NewItem]:
+    """Pure: parsed articles -> items to store, with their matches and story features."""
+    items = []
+    seen: set[str] = set()
+    for article in parsed.articles:
+        key = entry_key(article)
+        if key in seen:  # duplicate entry inside one feed body: first wins
+            continue
+        seen.add(key)
+        matches = []
+        for topic in topics:
+            m = match_article(article, topic)
+            if m.matched:
+                matches.append((m, story_features(article, m).to_dict()))
+        deliverable = article.published is None or article.published >= now - max_age
+        items.append(NewItem(article=article, entry_key=key, url_key=url_key(article), matches=matches,
+                             deliverable=deliverable))
+    return items
+
+
+def _assign(features: Mapping[str, Any], candidates: Sequence[tuple[int, Sequence[Mapping[str, Any]]]]) -> int | None:
+    f = StoryFeatures.from_dict(dict(features))
+    return assign_story(f, [(sid, [StoryFeatures.from_dict(dict(m)) for m in members])
+                            for sid, members in candidates])
+
+
+def _routes(settings: Settings) -> dict[str, list[tuple[str, str]]]:
+    routes: dict[str, list[tuple[str, str]]] = {}
+    for d in settings.digests:
+        for topic in d.topics:
+            routes.setdefault(topic, []).extend((d.name, s) for s in d.sinks)
+    return routes
+
+
+# ---- digests ------------------------------------------------------------------------------------
+
+
+async def send_digest(deps: Deps, name: str, *, manual: bool = False,
+                      retries_only: bool = False) -> list[SinkOutcome]:
+    """Send what each sink of digest ``name`` has not received. Runs that failed before keep
+    their id. A manual send ignores retry back-off; ``retries_only`` sends only earlier runs."""
+    cfg = deps.settings.digest(name)
+    outcomes = []
+    for sink_name in cfg.sinks:
+        sink = deps.sinks.get(sink_name)
+        if isinstance(sink, DeliveryError) or sink is None:
+            outcomes.append(SinkOutcome(sink=sink_name, skipped=str(sink or "not configured")))
+            continue
+        outcomes.extend(await _send_to_sink(deps, name, sink, manual=manual, retries_only=retries_only))
+    return outcomes
+
+
+async def _send_to_sink(deps: Deps, digest_name: str, sink: Sink, *, manual: bool,
+                        retries_only: bool) -> list[SinkOutcome]:
+    now = deps.clock.now()
+    runs = await deps.call_store(deps.store.claim_runs, digest_name, sink.name, now,
+                                 lease=timedelta(minutes=10), ignore_backoff=manual, retries_only=retries_only)
+    if not runs:
+        return [SinkOutcome(sink=sink.name, skipped="nothing pending")]
+    outcomes = []
+    for i, run in enumerate(runs):
+        stories = await deps.call_store(deps.store.load_stories, list(run.story_ids))
+        digest = Digest(id=run.run_id, name=digest_name, created_at=run.created_at, stories=tuple(stories))
+        try:
+            messages = await sink.send(digest, now)
+        except DeliveryError as e:
+            delay = backoff_delay(run.attempts + 1, DELIVERY_BACKOFF_BASE, MAX_DELIVERY_BACKOFF, deps.rng)
+            if e.retry_after:
+                delay = max(delay, timedelta(seconds=min(e.retry_after, MAX_DELIVERY_BACKOFF.total_seconds())))
+            level = logging.ERROR if e.permanent else logging.WARNING
+            log.log(level, "delivery failed digest=%s sink=%s run=%s stories=%d permanent=%s retry_in=%ds: %s",
+                    digest_name, sink.name, run.run_id, len(stories), e.permanent, delay.total_seconds(), e)
+            deps.metrics.inc("monitor_deliveries_total", sink=sink.name, outcome="failed")
+            await deps.call_store(deps.store.mark_run_failed, run.run_id, str(e), now, now + delay,
+                                  permanent=e.permanent)
+            outcomes.append(SinkOutcome(sink=sink.name, run_id=run.run_id, stories=len(stories), error=e))
+            for later in runs[i + 1:]:  # keep order: later runs wait for this one
+                await deps.call_store(deps.store.release_run, later.run_id)
+            break
+        await deps.call_store(deps.store.mark_run_sent, run.run_id, deps.clock.now())
+        log.info("digest delivered digest=%s sink=%s run=%s stories=%d messages=%d", digest_name, sink.name,
+                 run.run_id, len(stories), messages)
+        deps.metrics.inc("monitor_deliveries_total", sink=sink.name, outcome="sent")
+        outcomes.append(SinkOutcome(sink=sink.name, run_id=run.run_id, stories=len(stories), messages=messages))
+    return outcomes
+
+
+async def preview_digest(deps: Deps, name: str) -> Digest:
+    """The digest ``send`` would build now (union over the digest's sinks); records nothing."""
+    cfg = deps.settings.digest(name)
+    ids = await deps.call_store(deps.store.pending_story_ids, name, list(cfg.sinks))
+    stories = await deps.call_store(deps.store.load_stories, ids)
+    return Digest(id="preview", name=name, created_at=deps.clock.now(), stories=tuple(stories))

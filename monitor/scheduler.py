@@ -1,0 +1,145 @@
+"""The daemon: APScheduler ticks, the monitor does the work. No business logic here.
+
+- a poll job every ``polling.tick_seconds`` (the store decides which feeds are due);
+- one cron job per digest in its time zone; each scheduled time is claimed in the database
+  (exactly one send per occurrence, across processes); a time missed while the daemon was
+  down is sent at start-up within the digest's grace;
+- a retry job that re-sends failed deliveries when their back-off expires.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from datetime import timedelta
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from monitor.app import Monitor
+from monitor.due import cron_trigger, last_missed_fire
+from monitor.errors import MonitorError
+
+log = logging.getLogger(__name__)
+STOP_TIMEOUT = 8.0
+
+
+class Daemon:
+    def __init__(self, monitor: Monitor) -> None:
+        self.monitor = monitor
+        self.settings = monitor.settings
+        self.stop_event = asyncio.Event()
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    async def poll_job(self) -> None:
+        try:
+            report = await self.monitor.poll()
+        except MonitorError as e:
+            log.error("poll could not run: %s", e)
+            return
+        if report.feeds:
+            log.info("%s", report.summary())
+
+    async def digest_job(self, name: str) -> None:
+        cfg = self.settings.digest(name)
+        now = self.monitor.deps.clock.now()
+        when = last_missed_fire(cfg.schedule, cfg.timezone, now, timedelta(minutes=max(cfg.grace_minutes, 1)))
+        if when is None:
+            return
+        try:
+            claimed = await self.monitor.deps.call_store(self.monitor.deps.store.claim_occurrence, name, when, now)
+            if not claimed:
+                log.debug("digest occurrence already handled digest=%s at=%s", name, when.isoformat())
+                return
+            outcomes = await self.monitor.send_digest(name)
+        except MonitorError as e:
+            log.error("digest could not run digest=%s: %s", name, e)
+            return
+        for o in outcomes:
+            if o.skipped and o.skipped != "nothing pending":
+                log.warning("digest not sent digest=%s sink=%s: %s", name, o.sink, o.skipped)
+        if all(o.skipped == "nothing pending" for o in outcomes):
+            log.info("digest has nothing new digest=%s", name)
+
+    async def retry_job(self) -> None:
+        for d in self.settings.digests:
+            try:
+                await self.monitor.send_digest(d.name, retries_only=True)
+            except MonitorError as e:
+                log.error("retry could not run digest=%s: %s", d.name, e)
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def run(self) -> None:
+        """Run until SIGTERM/SIGINT (or ``stop_event``), then stop within a few seconds."""
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            try:
+                loop.add_signal_handler(sig, self.stop_event.set)
+            except (NotImplementedError, RuntimeError):
+                pass
+        sched = AsyncIOScheduler(timezone="UTC")
+        now = self.monitor.deps.clock.now()
+        tick = self.settings.polling.tick_seconds
+        common = {"max_instances": 1, "coalesce": True}
+        sched.add_job(self._wrap(self.poll_job), IntervalTrigger(seconds=tick), id="poll", next_run_time=now,
+                      misfire_grace_time=int(tick), **common)
+        sched.add_job(self._wrap(self.retry_job), IntervalTrigger(seconds=60), id="retry",
+                      misfire_grace_time=60, **common)
+        for d in self.settings.digests:
+            grace = int(max(d.grace_minutes, 1) * 60)
+            sched.add_job(self._wrap(self.digest_job), cron_trigger(d.schedule, d.timezone), args=[d.name],
+                          id=f"digest:{d.name}", misfire_grace_time=grace, **common)
+            # a time missed while we were down: claimed like any other, so never sent twice
+            sched.add_job(self._wrap(self.digest_job), args=[d.name], id=f"catchup:{d.name}",
+                          next_run_time=now, misfire_grace_time=grace)
+        self.monitor.warn_unavailable_sinks()
+        sched.start()
+        log.info("daemon started feeds=%d digests=%s tick=%ss", len(self.settings.feeds),
+                 ",".join(d.name for d in self.settings.digests) or "none", tick)
+        try:
+            await self.stop_event.wait()
+        finally:
+            log.info("stopping")
+            sched.shutdown(wait=False)
+            await self._drain()
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                try:
+                    loop.remove_signal_handler(sig)
+                except (NotImplementedError, RuntimeError):
+                    pass
+            log.info("stopped")
+
+    def _wrap(self, fn: Any) -> Any:
+        async def job(*args: Any) -> None:
+            if self.stop_event.is_set():
+                return
+            task = asyncio.current_task()
+            if task is not None:
+                self._tasks.add(task)
+            try:
+                await fn(*args)
+            except asyncio.CancelledError:
+                log.info("job cancelled at shutdown job=%s", fn.__name__)
+            except Exception:  # noqa: BLE001 - a bug in one job must not kill the daemon
+                log.exception("job failed job=%s", fn.__name__)
+            finally:
+                if task is not None:
+                    self._tasks.discard(task)
+        job.__name__ = fn.__name__
+        return job
+
+    async def _drain(self) -> None:
+        tasks = [t for t in self._tasks if not t.done() and t is not asyncio.current_task()]
+        if not tasks:
+            return
+        done, pending = await asyncio.wait(tasks, timeout=STOP_TIMEOUT / 2)
+        for t in pending:
+            t.cancel()
+        if pending:
+            await asyncio.wait(pending, timeout=STOP_TIMEOUT / 2)

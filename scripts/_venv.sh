@@ -1,0 +1,18 @@
+# Sourced by scripts/run and scripts/test: create or reuse .venv and install the project into it
+# (again only when pyproject.toml changed). $1: the extra to install ("" or "dev").
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="${MONITOR_VENV:-$ROOT/.venv}"
+PY="${PYTHON:-python3}"
+extra="${1:-}"
+if [ ! -x "$VENV/bin/python" ]; then
+  "$PY" -m venv "$VENV"
+fi
+stamp="$VENV/.monitor-installed-$(cat "$ROOT/pyproject.toml" | sha256sum | cut -c1-16)${extra:+-$extra}"
+if [ ! -f "$stamp" ]; then
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip >/dev/null 2>&1 || true
+  spec="$ROOT"
+  [ -n "$extra" ] && spec="$ROOT[$extra]"
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e "$spec"
+  rm -f "$VENV"/.monitor-installed-* && touch "$stamp"
+fi

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from monitor.due import backoff_delay, last_missed_fire, next_fire, next_poll_after, validate_cron
+
+
+def test_next_fire_in_paris_across_dst():
+    # 08:00 Paris is 07:00 UTC in winter and 06:00 UTC in summer
+    assert next_fire("0 8 * * *", "Europe/Paris", datetime(2025, 1, 10, 12, tzinfo=UTC)) == \
+        datetime(2025, 1, 11, 7, tzinfo=UTC)
+    assert next_fire("0 8 * * *", "Europe/Paris", datetime(2025, 7, 10, 12, tzinfo=UTC)) == \
+        datetime(2025, 7, 11, 6, tzinfo=UTC)
+    # the spring-forward night: 02:30 does not exist in Paris on 2025-03-30; it fires once
+    fires, t = [], datetime(2025, 3, 29, 0, tzinfo=UTC)
+    while t < datetime(2025, 4, 1, tzinfo=UTC):
+        t = next_fire("30 2 * * *", "Europe/Paris", t)
+        fires.append(t)
+    assert len([f for f in fires if f < datetime(2025, 4, 1, tzinfo=UTC)]) == 3
+
+
+def test_last_missed_fire_within_grace():
+    now = datetime(2025, 1, 10, 7, 40, tzinfo=UTC)  # 08:40 Paris
+    assert last_missed_fire("0 8 * * *", "Europe/Paris", now, timedelta(hours=1)) == \
+        datetime(2025, 1, 10, 7, tzinfo=UTC)
+    assert last_missed_fire("0 8 * * *", "Europe/Paris", now, timedelta(minutes=30)) is None
+
+
+@pytest.mark.parametrize("bad", ["61 * * * *", "* * *", "0 25 * * *", "a b c d e"])
+def test_invalid_cron(bad):
+    with pytest.raises(ValueError):
+        validate_cron(bad)
+
+
+def test_jitter_and_backoff_are_bounded():
+    rng = random.Random(1)
+    now = datetime(2025, 1, 1, tzinfo=UTC)
+    for _ in range(100):
+        t = next_poll_after(now, timedelta(minutes=10), 0.1, rng)
+        assert timedelta(minutes=9) <= t - now <= timedelta(minutes=11)
+    cap = timedelta(hours=6)
+    delays = [backoff_delay(n, timedelta(minutes=1), cap, rng) for n in range(1, 40)]
+    assert all(d <= cap for d in delays)
+    assert delays[0] <= timedelta(minutes=1) and delays[-1] >= cap / 2

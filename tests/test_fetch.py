@@ -1,0 +1,129 @@
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+
+from monitor.errors import FetchError
+from monitor.fetch import Fetcher, FetchPolicy, make_client, parse_retry_after
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+async def fetch(url, policy=None, transport=None, **kw):
+    client = make_client(transport=transport, policy=policy)
+    try:
+        return await Fetcher(client, policy).fetch(url, **kw)
+    finally:
+        await client.aclose()
+
+
+def test_conditional_get_against_real_server(feed_server):
+    url = feed_server.add("/a.xml", b"<rss version='2.0'><channel><title>t</title></channel></rss>")
+    first = run(fetch(url))
+    assert first.status == 200 and first.etag and not first.not_modified
+    second = run(fetch(url, etag=first.etag))
+    assert second.not_modified
+    sent = feed_server.requests[-1]["headers"]
+    assert sent["If-None-Match"] == first.etag
+    assert sent["User-Agent"].startswith("monitor/")
+
+
+def test_size_cap_counts_decoded_bytes():
+    import gzip
+
+    bomb = gzip.compress(b"<rss>" + b"a" * 3_000_000)
+
+    def handler(request):
+        return httpx.Response(200, content=bomb, headers={"Content-Encoding": "gzip"})
+
+    with pytest.raises(FetchError) as e:
+        run(fetch("https://x.test/feed", FetchPolicy(max_bytes=1_000_000), httpx.MockTransport(handler)))
+    assert e.value.reason == "too_large"
+
+
+def test_overall_deadline_holds_against_slow_drip():
+    async def drip():
+        for _ in range(100):
+            await asyncio.sleep(0.2)
+            yield b"x"
+
+    def handler(request):
+        return httpx.Response(200, content=drip())
+
+    with pytest.raises(FetchError) as e:
+        run(fetch("https://x.test/feed", FetchPolicy(timeout_seconds=0.6), httpx.MockTransport(handler)))
+    assert e.value.reason == "timeout"
+
+
+@pytest.mark.parametrize("location, reason", [
+    ("file:///etc/passwd", "redirect_refused"),
+    ("javascript:alert(1)", "redirect_refused"),
+    ("http://127.0.0.1:9/admin", "redirect_refused"),
+    ("http://169.254.169.254/latest", "redirect_refused"),
+])
+def test_redirect_policy(location, reason):
+    def handler(request):
+        return httpx.Response(302, headers={"Location": location})
+
+    with pytest.raises(FetchError) as e:
+        run(fetch("https://x.test/feed", transport=httpx.MockTransport(handler)))
+    assert e.value.reason == reason
+
+
+def test_redirect_loop_is_bounded():
+    calls = []
+
+    def handler(request):
+        calls.append(request.url.path)
+        return httpx.Response(302, headers={"Location": "/b" if request.url.path == "/a" else "/a"})
+
+    with pytest.raises(FetchError) as e:
+        run(fetch("https://x.test/a", FetchPolicy(max_redirects=3), httpx.MockTransport(handler)))
+    assert e.value.reason == "too_many_redirects" and len(calls) == 4
+
+
+def test_same_origin_redirect_followed(feed_server):
+    feed_server.add("/old", b"", status=301, headers={"Location": "/new"}, etag=False)
+    feed_server.add("/new", b"<rss/>")
+    res = run(fetch(feed_server.url("/old")))
+    assert res.status == 200 and res.url.endswith("/new")
+
+
+def test_http_errors_carry_status_and_retry_after(feed_server):
+    url = feed_server.add("/busy", b"slow down", status=429, headers={"Retry-After": "120"}, etag=False)
+    with pytest.raises(FetchError) as e:
+        run(fetch(url))
+    assert (e.value.reason, e.value.status, e.value.retry_after) == ("http_status", 429, 120.0)
+
+
+def test_connection_refused_is_network_error():
+    import socket
+
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    with pytest.raises(FetchError) as e:
+        run(fetch(f"http://127.0.0.1:{port}/feed"))
+    assert e.value.reason == "network_error"
+
+
+def test_userinfo_and_query_values_redacted_in_errors():
+    def handler(request):
+        return httpx.Response(500)
+
+    with pytest.raises(FetchError) as e:
+        run(fetch("https://user:pw@x.test/feed?token=abc", transport=httpx.MockTransport(handler)))
+    assert "pw" not in e.value.url and "abc" not in e.value.url
+
+
+def test_parse_retry_after_http_date():
+    from datetime import UTC, datetime
+
+    now = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
+    assert parse_retry_after("Wed, 01 Jan 2025 12:02:00 GMT", now) == 120.0
+    assert parse_retry_after("garbage") is None

@@ -1,0 +1,175 @@
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from monitor.store import FetchMeta, NewItem
+from monitor.store.sql import SqlStore
+from monitor.types import Article, Event, Match, Reason
+
+NOW = datetime(2025, 6, 11, 6, 0, tzinfo=UTC)
+LEASE = timedelta(minutes=5)
+
+
+class Feed:
+    def __init__(self, url, name="", enabled=True, interval_minutes=None):
+        self.url, self.name, self.enabled, self.interval_minutes = url, name, enabled, interval_minutes
+
+
+def match(topic="openai-money"):
+    return Match(matched=True, topic=topic, score=0.9, reasons=(Reason("entity:openai", "title", "OpenAI"),),
+                 event=Event(kind="funding", amount=1e9, currency="USD"))
+
+
+def item(n, link=None, story="s1", deliverable=True, matched=True):
+    a = Article(title=f"OpenAI story {n}", summary="s", link=link or f"https://a.example/{n}", published=NOW,
+                source="A", lang="en", entry_id=f"id-{n}")
+    feats = {"story": story}
+    return NewItem(article=a, entry_key=f"v1:key{n}", url_key=f"v1:url{n}" if link is None else f"v1:{link}",
+                   matches=[(match(), feats)] if matched else [], deliverable=deliverable)
+
+
+def by_story_label(features, candidates):
+    for sid, members in candidates:
+        if any(m.get("story") == features.get("story") for m in members):
+            return sid
+    return None
+
+
+ROUTES = {"openai-money": [("daily", "hook"), ("daily", "slack")]}
+
+
+@pytest.fixture
+def store(db_url):
+    s = SqlStore(db_url)
+    s.migrate()
+    yield s
+    s.close()
+
+
+def record(store, feed_id, items, now=NOW):
+    return store.record_items(feed_id, FetchMeta(etag='"e1"', body_hash="h"), items, now, now + LEASE,
+                              assign=by_story_label, routes=ROUTES, story_window=timedelta(days=7))
+
+
+def test_migrations_are_idempotent_and_at_head(store):
+    store.migrate()
+    assert store.current_revision() == "0001"
+
+
+def test_config_feeds_upserted_and_removed_ones_disabled(store):
+    store.sync_config_feeds([Feed("https://a.example/rss", "A"), Feed("https://b.example/rss")], NOW)
+    store.sync_config_feeds([Feed("https://a.example/rss", "A2")], NOW)
+    feeds = {f.url: f for f in store.list_feeds()}
+    assert feeds["https://a.example/rss"].name == "A2" and feeds["https://a.example/rss"].enabled
+    assert not feeds["https://b.example/rss"].enabled
+
+
+def test_due_feeds_are_leased_once(store):
+    store.sync_config_feeds([Feed(f"https://a.example/{i}") for i in range(5)], NOW)
+    first = store.claim_due_feeds(NOW, lease=LEASE)
+    assert len(first) == 5 and all(f.is_new for f in first)
+    assert store.claim_due_feeds(NOW, lease=LEASE) == []
+    assert len(store.claim_due_feeds(NOW + LEASE, lease=LEASE)) == 5  # leases expire
+
+
+def test_items_stored_once_with_one_story_and_one_delivery_per_sink(store):
+    store.sync_config_feeds([Feed("https://a.example/rss"), Feed("https://b.example/rss")], NOW)
+    fa, fb = [f.id for f in store.list_feeds()]
+    res = record(store, fa, [item(1), item(2)])
+    assert (res.new_articles, res.new_matches, res.new_stories) == (2, 2, 1)
+    again = record(store, fa, [item(1), item(2)])
+    assert again.new_articles == 0
+    # the same canonical URL through another feed is the same article
+    assert record(store, fb, [item(3, link="https://a.example/1")]).new_articles == 1
+    cross = NewItem(article=item(1).article, entry_key="v1:other", url_key="v1:url1", matches=[])
+    assert record(store, fb, [cross]).new_articles == 0
+    runs = store.claim_runs("daily", "hook", NOW, lease=LEASE)
+    assert len(runs) == 1 and len(runs[0].story_ids) == 1
+
+
+def test_undeliverable_items_make_no_delivery(store):
+    store.sync_config_feeds([Feed("https://a.example/rss")], NOW)
+    fid = store.list_feeds()[0].id
+    record(store, fid, [item(1, deliverable=False)])
+    assert store.claim_runs("daily", "hook", NOW, lease=LEASE) == []
+
+
+def test_run_keeps_its_id_until_sent(store):
+    store.sync_config_feeds([Feed("https://a.example/rss")], NOW)
+    fid = store.list_feeds()[0].id
+    record(store, fid, [item(1, story="a")])
+    run = store.claim_runs("daily", "hook", NOW, lease=LEASE)[0]
+    store.mark_run_failed(run.run_id, "HTTP 500", NOW, NOW + timedelta(minutes=2))
+    assert store.claim_runs("daily", "hook", NOW + timedelta(minutes=1), lease=LEASE) == []
+    record(store, fid, [item(2, story="b")], now=NOW + timedelta(minutes=1))
+    later = store.claim_runs("daily", "hook", NOW + timedelta(minutes=3), lease=LEASE)
+    assert [r.run_id for r in later][0] == run.run_id and len(later) == 2
+    for r in later:
+        store.mark_run_sent(r.run_id, NOW)
+    assert store.claim_runs("daily", "hook", NOW + timedelta(hours=1), lease=LEASE) == []
+    # the other sink still has its own pending copy
+    assert len(store.claim_runs("daily", "slack", NOW, lease=LEASE)) == 1
+
+
+def test_claimed_run_is_not_claimed_twice_while_leased(store):
+    store.sync_config_feeds([Feed("https://a.example/rss")], NOW)
+    record(store, store.list_feeds()[0].id, [item(1)])
+    run = store.claim_runs("daily", "hook", NOW, lease=LEASE)[0]
+    store.mark_run_failed(run.run_id, "x", NOW, NOW)  # releases the lease
+    again = store.claim_runs("daily", "hook", NOW, lease=LEASE)
+    assert again[0].run_id == run.run_id
+    assert store.claim_runs("daily", "hook", NOW, lease=LEASE, ignore_backoff=True) == []
+
+
+def test_late_source_joins_story_without_new_delivery(store):
+    store.sync_config_feeds([Feed("https://a.example/rss")], NOW)
+    fid = store.list_feeds()[0].id
+    record(store, fid, [item(1, story="a")])
+    run = store.claim_runs("daily", "hook", NOW, lease=LEASE)[0]
+    store.mark_run_sent(run.run_id, NOW)
+    res = record(store, fid, [item(2, story="a")], now=NOW + timedelta(hours=1))
+    assert (res.new_articles, res.new_stories) == (1, 0)
+    assert store.claim_runs("daily", "hook", NOW + timedelta(hours=2), lease=LEASE) == []
+    stories = store.load_stories(run.story_ids)
+    assert len(stories[0].sources) == 2
+
+
+def test_occurrence_claimed_once(store):
+    t = datetime(2025, 6, 11, 6, 0, tzinfo=UTC)
+    assert store.claim_occurrence("daily", t, NOW)
+    assert not store.claim_occurrence("daily", t, NOW)
+
+
+def test_failure_keeps_validators(store):
+    store.sync_config_feeds([Feed("https://a.example/rss")], NOW)
+    fid = store.list_feeds()[0].id
+    record(store, fid, [])
+    store.record_failure(fid, "timeout", NOW, NOW + LEASE)
+    f = store.claim_due_feeds(NOW + LEASE, lease=LEASE)[0]
+    assert f.etag == '"e1"' and f.consecutive_failures == 1
+
+
+def test_concurrent_claims_never_overlap(db_url):
+    stores = [SqlStore(db_url) for _ in range(3)]
+    stores[0].migrate()
+    stores[0].sync_config_feeds([Feed(f"https://a.example/{i}") for i in range(60)], NOW)
+    got: list[int] = []
+    lock = threading.Lock()
+
+    def worker(s):
+        for _ in range(10):
+            ids = [f.id for f in s.claim_due_feeds(NOW, lease=LEASE, limit=7)]
+            with lock:
+                got.extend(ids)
+
+    threads = [threading.Thread(target=worker, args=(s,)) for s in stores]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(got) == sorted(set(got)) and len(got) == 60
+    for s in stores:
+        s.close()
