@@ -1,0 +1,313 @@
+"""The matcher: pure, one pass per field, explains every decision.
+
+How an article is read (see docs in ``monitor/match/__init__.py`` for the rules in prose):
+
+1. Title and summary are cleaned and split into sentences; each sentence is folded once.
+2. Mentions of the entity are found and classified: *core* (the entity itself), or *not the
+   subject* (a rival, a comparison, a former employee's startup, "OpenAI-compatible", the
+   entity buying or paying). "The company" style references count when the entity is named.
+3. Money cues (funding, valuation, share sale, credit, IPO, revenue, loss) are found and kept
+   only when they are live: weak cues need an amount or a second cue, background restatements
+   ("last valued at") and money flowing out (acquisitions, licensing, compute, prices) are dropped.
+4. A sentence is *positive* when it has a core mention and a live cue. The title carries the
+   news: a positive title matches; a title about something else (a launch, a lawsuit, users)
+   does not, whatever the summary restates; a title with money but no entity needs the summary's
+   first sentence to name the entity as the one raising or earning; a vague title defers to the summary.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from monitor.match.money import Amount, extract_amounts
+from monitor.match.text import clean, fold, is_caption, split_sentences
+from monitor.match.topic import Term, Topic
+from monitor.types import Article, Event, Match, Reason
+
+__all__ = ["analyze", "match_article"]
+
+_FUNDING_FAMILY = {"funding", "valuation", "share_sale", "credit", "ipo", "investment"}
+_REVENUE_FAMILY = {"revenue", "loss", "financials"}
+_KIND_PRIORITY = ("share_sale", "credit", "ipo", "funding", "investment", "valuation", "loss", "revenue", "financials")
+_MAX_SUMMARY = 1500
+_GAP_ARTICLE = re.compile(r"^[\s\"'(]*(?:(?:the|a|an|la|le|les|l'|el|los|las|die|der|das|den|de|het|o|os|il|lo|"
+                          r"do|da|dos|das|del|di|du|des|d'|of|de la|米|美国)\s*)?[\s\"'(]*$")
+_COMMA = re.compile(r"[,;:(（、，]")
+
+
+@dataclass(slots=True)
+class Mention:
+    start: int
+    end: int
+    term: Term
+    core: bool = True
+    why: str = ""
+
+
+@dataclass(slots=True)
+class Cue:
+    start: int
+    end: int
+    term: Term
+    live: bool = True
+    why: str = ""
+
+
+@dataclass(slots=True)
+class Sentence:
+    field: str
+    text: str
+    mentions: list[Mention] = field(default_factory=list)
+    cues: list[Cue] = field(default_factory=list)
+    amounts: list[Amount] = field(default_factory=list)
+    outflow: list[tuple[int, int, Term]] = field(default_factory=list)
+    other: list[tuple[int, int, Term]] = field(default_factory=list)
+    positive: bool = False
+
+    def core_mentions(self) -> list[Mention]:
+        return [m for m in self.mentions if m.core]
+
+    def live_cues(self) -> list[Cue]:
+        return [c for c in self.cues if c.live]
+
+
+@dataclass(slots=True)
+class Analysis:
+    title: list[Sentence]
+    summary: list[Sentence]
+    title_is_caption: bool
+    named: bool
+    verdict: str = ""
+    matched: bool = False
+    score: float = 0.0
+
+
+def _snippet(text: str, start: int, end: int, pad: int = 30) -> str:
+    a, b = max(0, start - pad), min(len(text), end + pad)
+    return ("…" if a else "") + text[a:b].strip() + ("…" if b < len(text) else "")
+
+
+def _sentences(raw: str, field_name: str, topic: Topic, limit: int | None = None) -> list[Sentence]:
+    c = topic.compiled
+    text = clean(raw)
+    if limit and len(text) > limit:
+        text = text[:limit]
+    if c.cased is not None:
+        text = c.cased.sub(c.canonical, text)
+    return [Sentence(field_name, fold(s)) for s in split_sentences(text)]
+
+
+def _classify_mentions(s: Sentence, topic: Topic) -> None:
+    c = topic.compiled
+    f = s.text
+    for start, end, term in c.mentions.finditer(f):
+        m = Mention(start, end, term)
+        if term.role != "ref":
+            after = c.after.match(f, end)
+            if after:
+                m.core, m.why = False, f"followed by '{after.group(0).strip()}'"
+            elif term.role == "weak" and f.startswith("'s ", end) and not c.cues.regex.match(f, end + 3):
+                m.core, m.why = False, "possessive of something else"
+            else:
+                lo = max(0, start - 45)
+                for hs, he, ht in c.near.finditer(f[lo:start]):
+                    if not _COMMA.search(f, lo + he, start):
+                        m.core, m.why = False, f"after '{ht.text}'"
+                for hs, he, ht in c.adj.finditer(f[max(0, start - 18):start]):
+                    gap = f[max(0, start - 18) + he:start]
+                    if _GAP_ARTICLE.match(gap):
+                        m.core, m.why = False, f"after '{ht.text}'"
+        s.mentions.append(m)
+
+
+def _amount_near(s: Sentence, start: int, end: int, before: int = 30, after: int = 45) -> bool:
+    return any(a.end >= start - before and a.start <= end + after for a in s.amounts)
+
+
+def _live_cues(s: Sentence, topic: Topic, kinds: set[str]) -> None:
+    c = topic.compiled
+    f = s.text
+    s.amounts = extract_amounts(f)
+    s.outflow = c.outflow.finditer(f) if s.mentions or s.field == "title" else []
+    bg_spans: list[tuple[int, int]] = []
+    for bs, be, bt in c.background.finditer(f):
+        if bt.backward:
+            cm = [m.end() for m in _COMMA.finditer(f, 0, bs)]
+            bg_spans.append((cm[-1] if cm else 0, be))
+        else:
+            nxt = _COMMA.search(f, be)
+            bg_spans.append((bs, nxt.start() if nxt else len(f)))
+    out_labels = {t.kind for _, _, t in s.outflow}
+    cues = [Cue(a, b, t) for a, b, t in c.cues.finditer(f) if t.kind in kinds]
+    strong_present = False
+    for cue in cues:
+        t = cue.term
+        if t.needs_amount and not _amount_near(s, cue.start, cue.end):
+            cue.live, cue.why = False, "no amount"
+        elif t.entity_after and not any(m.core and cue.end <= m.start <= cue.end + 40 for m in s.mentions):
+            cue.live, cue.why = False, "entity not the recipient"
+        elif any(a <= cue.start < b for a, b in bg_spans):
+            cue.live, cue.why = False, "background restatement"
+        elif "licensing" in out_labels and t.kind in _REVENUE_FAMILY:
+            cue.live, cue.why = False, "revenue of others"
+        elif out_labels and (t.weak or t.needs_amount or t.kind == "valuation") and not t.entity_after:
+            cue.live, cue.why = False, f"money flowing out ({', '.join(sorted(out_labels))})"
+        if cue.live and not t.weak:
+            strong_present = True
+    for cue in cues:
+        if cue.live and cue.term.weak and not strong_present and not s.amounts:
+            cue.live, cue.why = False, "weak cue alone"
+    s.cues = cues
+
+
+def analyze(article: Article, topic: Topic) -> Analysis:
+    """Read an article against a topic; the result carries every sentence's evidence and the verdict."""
+    c = topic.compiled
+    kinds = set(topic.kinds)
+    if "funding" in kinds:
+        kinds |= _FUNDING_FAMILY
+    if "revenue" in kinds:
+        kinds |= _REVENUE_FAMILY
+    title_raw = article.title or ""
+    caption = is_caption(title_raw)
+    title = _sentences(title_raw, "title", topic)
+    summary = _sentences(article.summary or "", "summary", topic, _MAX_SUMMARY)
+    for s in title + summary:
+        _classify_mentions(s, topic)
+    named = any(m.core and m.term.role == "entity" for s in title + summary for m in s.mentions)
+    for s in title + summary:
+        for m in s.mentions:
+            if m.term.role == "ref" and not named:
+                m.core, m.why = False, "entity not named in the item"
+        if s.field == "title" or s.mentions:
+            _live_cues(s, topic, kinds)
+        s.positive = bool(s.core_mentions() and s.live_cues())
+    an = Analysis(title, summary, caption, named)
+    _decide(an, topic)
+    return an
+
+
+def _decide(an: Analysis, topic: Topic) -> None:
+    title = [] if an.title_is_caption else an.title
+    t_pos = [s for s in title if s.positive]
+    t_cue = any(s.live_cues() for s in title)
+    t_core = any(s.core_mentions() for s in title)
+    t_other = any(s.other for s in title)
+    if not t_pos and t_core and not t_cue:
+        for s in title:
+            s.other = topic.compiled.other.finditer(s.text)
+        t_other = any(s.other for s in title)
+    s_pos = [s for s in an.summary if s.positive]
+    strong = any(not c.term.weak for s in t_pos + s_pos for c in s.live_cues())
+    amount = any(s.amounts for s in t_pos + s_pos)
+    if t_pos:
+        an.verdict = "title reports the money fact"
+        an.score = 0.7 + 0.1 * strong + 0.1 * amount + 0.05 * bool(s_pos)
+    elif t_cue and not t_core:
+        first = an.summary[0] if an.summary else None
+        if first is not None and first.positive:
+            an.verdict = "title's money fact is the entity's (summary's first sentence names it)"
+            an.score = 0.6 + 0.1 * strong + 0.1 * amount
+        else:
+            an.verdict = "title reports someone else's money"
+            an.score = 0.25 if s_pos else 0.1
+    elif t_other:
+        an.verdict = "title is other news about the entity"
+        an.score = 0.3 if s_pos else 0.15
+    elif s_pos:
+        an.verdict = "summary reports the money fact"
+        an.score = 0.55 + 0.1 * strong + 0.1 * amount
+    else:
+        evidence = any(s.core_mentions() for s in an.title + an.summary)
+        cues = any(s.live_cues() for s in an.title + an.summary)
+        an.verdict = "no money fact about the entity"
+        an.score = 0.1 * evidence + 0.1 * cues
+    ex = topic.compiled.exclude
+    if ex is not None and any(ex.finditer(s.text) for s in an.title + an.summary):
+        an.verdict, an.score = "excluded by the topic's exclude list", min(an.score, 0.05)
+    an.score = min(an.score, 1.0)
+    an.matched = an.score >= topic.threshold
+
+
+def _event(an: Analysis, topic: Topic) -> Event | None:
+    sents = [s for s in an.title + an.summary if s.positive] or [
+        s for s in an.title + an.summary if s.live_cues() and s.amounts]
+    if not sents:
+        return None
+    kinds: list[str] = []
+    for s in sents:
+        for cue in s.live_cues():
+            if cue.term.kind not in kinds:
+                kinds.append(cue.term.kind)
+    if not kinds:
+        return None
+    head = sents[0]
+    head_kinds = [c.term.kind for c in head.live_cues()]
+    kind = next((k for k in _KIND_PRIORITY if k in head_kinds), kinds[0])
+    if kind == "valuation" and any(k in kinds for k in ("funding", "share_sale")):
+        kind = next(k for k in ("share_sale", "funding") if k in kinds)
+    amount, currency, valuation = _amounts(sents)
+    status = _status(sents, topic)
+    extra = {"kinds": kinds} if len(kinds) > 1 else {}
+    return Event(kind=kind, amount=amount, currency=currency, valuation=valuation, status=status, extra=extra)
+
+
+_VAL_BEFORE = re.compile(r"(?:valuation|valued|valuing|value[sd]?|valoris\w*|valeur|vaut|bewert\w*|wert|valora\w*|"
+                         r"valut\w*|avalia\w*|vale|waard\w*|gewaardeerd|估值|企業価値|评价额|評価額|worth|price tag)"
+                         r"[^.;]{0,22}$")
+_VAL_AFTER = re.compile(r"^[^.;,]{0,12}(?:valuation|valorisation|bewertung|valoracion|valutazione|avaliacao|估值)")
+
+
+def _amounts(sents: list[Sentence]) -> tuple[float | None, str | None, float | None]:
+    amount = currency = valuation = None
+    default_cur = next((a.currency for s in sents for a in s.amounts if a.currency), None)
+    for s in sents:
+        for a in s.amounts:
+            cur = a.currency or default_cur
+            if cur is not None and cur != (currency or cur):
+                continue
+            is_val = bool(_VAL_BEFORE.search(s.text, 0, a.start) or _VAL_AFTER.match(s.text[a.end:]))
+            if is_val and valuation is None:
+                valuation, currency = a.value, cur
+            elif not is_val and amount is None:
+                amount, currency = a.value, cur
+    return amount, currency, valuation
+
+
+def _status(sents: list[Sentence], topic: Topic) -> str | None:
+    found: set[str] = set()
+    for s in sents:
+        found |= {t.kind for _, _, t in topic.compiled.status.finditer(s.text)}
+        if found:
+            break
+    for st in ("talks", "projected", "completed", "reported"):
+        if st in found:
+            return st
+    return None
+
+
+def _reasons(an: Analysis) -> tuple[Reason, ...]:
+    out: list[Reason] = [Reason("decision", "item", an.verdict)]
+    for s in an.title + an.summary:
+        for m in s.mentions:
+            if m.core:
+                rule = "entity" if m.term.role != "ref" else "entity:reference"
+                out.append(Reason(f"{rule}:{m.term.role}", s.field, _snippet(s.text, m.start, m.end)))
+            else:
+                out.append(Reason(f"not-subject:{m.why}", s.field, _snippet(s.text, m.start, m.end)))
+        for cue in s.cues:
+            rule = f"topic:{cue.term.kind}" if cue.live else f"ignored:{cue.term.kind}:{cue.why}"
+            out.append(Reason(rule, s.field, _snippet(s.text, cue.start, cue.end)))
+        for a, b, t in s.outflow:
+            out.append(Reason(f"outflow:{t.kind}", s.field, _snippet(s.text, a, b)))
+        for a, b, t in s.other:
+            out.append(Reason("other-news", s.field, _snippet(s.text, a, b)))
+    return tuple(out[:16])
+
+
+def match_article(article: Article, topic: Topic) -> Match:
+    """Decide whether ``article`` reports a money fact about ``topic``'s entity. Never raises on text."""
+    an = analyze(article, topic)
+    return Match(matched=an.matched, topic=topic.name, score=round(an.score, 4), reasons=_reasons(an),
+                 event=_event(an, topic))

@@ -1,0 +1,405 @@
+"""Generic vocabulary shared by every topic: money cues, event status, sentence roles.
+
+Nothing here names a company. A topic (a preset or a ``[[topics]]`` table) brings its own
+entity aliases and may add terms to any of these lists.
+
+Term syntax (also accepted in ``config.toml``), matched on folded text (see ``text.fold``):
+
+* plain words, any case or accents: ``"levée de fonds"``; a space also matches a hyphen;
+* ``*`` at the end of a word: any ending (``"valoris*"`` matches valorisation, valorisée);
+* ``" $"`` at the end: only counts when a money amount is near (``"raise* $"``);
+* ``" >"`` at the end: only counts when the entity is named just after (``"invest* in >"``);
+* ``"re:"`` prefix: a raw regular expression on folded text.
+"""
+
+from __future__ import annotations
+
+# ---------------------------------------------------------------- money cues, by event kind
+# Strong cues say "money fact" on their own; weak cues (in WEAK_CUES) need an amount or a second cue.
+
+CUES: dict[str, dict[str, list[str]]] = {
+    "en": {
+        "funding": [
+            "funding", "fundraising", "fund-raising", "fundraise", "funding round", "financing round",
+            "financing", "raise* $", "raising $", "raised $", "raise money", "raising money", "raise funds",
+            "raising funds", "raise capital", "raising capital", "raise new capital", "fresh capital",
+            "new capital", "capital raise", "new funds", "bags $", "secures $", "secured $", "lands $",
+            "pulls in $", "nets $", "gets $", "seeks $", "seeking $", "series a", "series b", "series c",
+            "series d", "series e", "series f", "seed round", "tranche", "investment round", "round",
+            "invest* $ in >", "invest* in >", "investment in >", "investment into >", "investing in >",
+            "pour* $ into >", "put* $ into >", "inject* $ into >", "stake in >", "backers", "investors",
+            "new investors", "pitching investors", "pitches investors", "convertible notes",
+            "strategic investment", "capital injection", "recapitaliz*", "recapitalis*", "ownership stake",
+        ],
+        "valuation": [
+            "valuation", "valuations", "valued at", "valuing", "values the company", "values it",
+            "value the company", "value it at", "would value", "could value", "post-money", "pre-money",
+            "price tag", "worth $", "is worth", "now worth", "be worth", "stake worth", "stake valued",
+            "most valuable startup", "most valuable private", "market value",
+        ],
+        "share_sale": [
+            "tender offer", "share sale", "sale of shares", "sale of stock", "stock sale", "secondary sale",
+            "secondary share", "secondary shares", "secondary transaction", "secondary offering",
+            "employee shares", "employee stock", "staff shares", "shares from employees",
+            "shares from current and former", "stock owned by its current", "shares held by current",
+            "sell shares", "sold shares", "sell stock", "sold stock", "sell* $ of stock", "cash out",
+            "existing shares",
+        ],
+        "credit": [
+            "credit line", "line of credit", "credit facility", "revolving credit", "revolving line",
+            "debt financing", "debt raise", "loan", "loans", "borrow*", "bond sale", "bonds",
+        ],
+        "ipo": [
+            "ipo", "initial public offering", "go public", "going public", "goes public", "public listing",
+            "stock market listing", "public company", "listing", "stock market debut", "list its shares",
+            "float its shares",
+        ],
+        "revenue": [
+            "revenue", "revenues", "annualized", "annualised", "run rate", "run-rate", "arr",
+            "annual recurring", "recurring revenue", "sales", "turnover", "top line", "bookings",
+            "earnings", "income", "revenue share", "revenue-share", "makes $ a month", "generating $",
+            "generates $", "generated $", "revenue pace", "sales pace", "monthly revenue",
+            "spen* $ on >", "paid $ for >", "grew", "growth", "financial projections", "projections",
+            "financials", "finances", "financial documents", "financial data", "financial disclosures",
+            "first-half numbers", "numbers show", "business grew",
+        ],
+        "loss": [
+            "loss", "losses", "net loss", "lost $", "losing money", "lose money", "lost money",
+            "loses money", "cash burn", "burn* cash", "burning through", "burn* $", "in the red",
+            "unprofitable", "profit", "profits", "profitable", "profitability", "break even",
+            "cash-flow positive", "cash flow", "free cash flow", "deficit", "bleeding cash",
+        ],
+    },
+    "fr": {
+        "funding": [
+            "levée de fonds", "levées de fonds", "lever des fonds", "lève des fonds", "lever des capitaux",
+            "levée", "lève $", "leve $", "a levé $", "lever $", "lèverait", "tour de table", "tour de financement",
+            "financement", "financements", "ouverture du capital", "augmentation de capital", "investisseurs",
+            "injecter $", "injectera", "investir $ dans >", "investir dans >", "investit $ dans >",
+            "investissement dans >", "investissement de $", "prise de participation", "participation",
+            "recapitalisation", "obligations convertibles", "apport", "cherch* $", "boucle $", "obtient $",
+        ],
+        "valuation": [
+            "valorisation", "valorisée", "valorisé", "valoriserait", "valorisant", "valorise", "valoriser",
+            "vaut $", "valeur de $", "valeur du créateur", "porte sa valeur", "porterait sa valeur",
+            "start-up la plus chère", "la plus valorisée", "capitalisation",
+        ],
+        "share_sale": [
+            "cession d'actions", "cède $", "cèdent $", "cèdent", "cession de titres", "vente d'actions",
+            "rachat d'actions", "rachetaient des titres", "rachèteraient des titres", "racheté des titres",
+            "actions de salariés", "titres détenus par des salariés", "salariés", "offre de rachat", "opa",
+            "actionnariat salarié", "marché secondaire",
+        ],
+        "credit": ["ligne de crédit", "facilité de crédit", "crédit renouvelable", "dette", "prêt", "emprunt"],
+        "ipo": ["introduction en bourse", "entrée en bourse", "entrer en bourse", "cotation", "ipo"],
+        "revenue": [
+            "chiffre d'affaires", "revenus", "revenu", "recettes", "ventes", "rythme annuel",
+            "revenus annualisés", "annualisé", "annualisés", "revenus annuels", "récurrents", "engrangé",
+            "engrange", "croissance", "projections", "prévisions", "finances",
+        ],
+        "loss": [
+            "pertes", "perte", "déficitaire", "déficit", "perd $", "perdu $", "perdre de l'argent",
+            "perd de l'argent", "brûlé $", "brûle $", "brûler", "trésorerie", "rentable", "rentabilité",
+            "bénéfice", "bénéfices", "dans le rouge",
+        ],
+    },
+    "de": {
+        "funding": [
+            "finanzierungsrunde", "finanzierung", "kapitalrunde", "investitionsrunde", "runde", "investition",
+            "investitionen", "milliarden-investition", "investiert $ in >", "investieren in >", "investiert in >",
+            "steckt $ in >", "investoren", "geldgeber", "sammelt $", "eingesammelt", "sammelt", "holt sich $",
+            "holt $", "erhält $", "kapital", "frisches geld", "kapitalspritze", "beteiligung",
+            "steigt $ ein", "steigt mit", "einstieg",
+        ],
+        "valuation": ["bewertung", "bewertet", "firmenwert", "unternehmenswert", "marktwert", "wert von $", "wert"],
+        "share_sale": [
+            "anteilsplatzierung", "aktienverkauf", "anteilsverkauf", "mitarbeiteraktien", "aktien verkaufen",
+            "anteile verkaufen", "übernahmeangebot", "rückkaufangebot",
+        ],
+        "credit": ["kreditlinie", "kreditrahmen", "kredit", "kredite", "schulden", "darlehen", "anleihe"],
+        "ipo": ["börsengang", "an die börse", "ipo", "börsennotierung"],
+        "revenue": [
+            "umsatz", "umsätze", "jahresumsatz", "umsetzen", "erlös", "erlöse", "einnahmen", "annualisiert*",
+            "wachstum", "finanzen", "prognose", "prognosen",
+        ],
+        "loss": [
+            "verlust", "verluste", "verliert $", "verlor $", "verlieren $", "defizit", "miese", "gewinn",
+            "profitabel", "cash burn", "verbrennt $", "verbrannt",
+        ],
+    },
+    "es": {
+        "funding": [
+            "ronda", "ronda de financiación", "financiación", "financiamiento", "recauda $", "recaudar",
+            "recaudado", "capta $", "captar", "captación", "levanta $", "obtiene $", "consigue $",
+            "inyección", "inversión", "inversiones", "invertir $ en >", "invertirá $ en >", "invertir en >",
+            "invierte $ en >", "invertirá", "inversores", "inyección de capital", "ampliación de capital",
+        ],
+        "valuation": [
+            "valoración", "valora", "valoraría", "valorada", "valorado", "vale $", "valdría",
+            "valuación", "valor de mercado",
+        ],
+        "share_sale": [
+            "venta de acciones", "vender acciones", "acciones de empleados", "oferta pública", "opa",
+            "mercado secundario",
+        ],
+        "credit": ["línea de crédito", "crédito", "deuda", "préstamo"],
+        "ipo": ["salida a bolsa", "salir a bolsa", "opv", "ipo", "cotizar en bolsa"],
+        "revenue": [
+            "ingresos", "facturación", "ventas", "ingresos anualizados", "ingresos recurrentes",
+            "reparto de ingresos", "crecimiento", "proyecciones",
+        ],
+        "loss": [
+            "pérdidas", "pérdida", "pierde $", "perderá $", "perdería", "números rojos", "déficit",
+            "beneficios", "rentable", "rentabilidad", "quema $", "quemará",
+        ],
+    },
+    "it": {
+        "funding": [
+            "round", "round di finanziamento", "finanziamento", "raccolta", "raccoglie $", "raccolto $",
+            "raccogliere", "investimento", "investimenti", "investire $ in >", "investire in >", "investe $ in >",
+            "punta $ su >", "investitori", "aumento di capitale", "iniezione",
+        ],
+        "valuation": ["valutazione", "valutata", "valutato", "valuta", "vale $", "varrebbe", "più valutata"],
+        "share_sale": ["cessione di azioni", "vendita di azioni", "ceduto azioni", "azioni dei dipendenti", "opa"],
+        "credit": ["linea di credito", "credito", "debito", "prestito"],
+        "ipo": ["quotazione", "ipo", "sbarco in borsa"],
+        "revenue": ["ricavi", "fatturato", "entrate", "vendite", "ricavi annualizzati", "crescita"],
+        "loss": [
+            "perdita", "perdite", "perde $", "bruciato $", "brucia $", "in rosso", "utile", "utili",
+            "redditizia", "redditività",
+        ],
+    },
+    "pt": {
+        "funding": [
+            "rodada", "ronda", "rodada de investimento", "ronda de financiamento", "financiamento", "capta $",
+            "captação", "captar", "levanta $", "aporte", "aportes", "investimento", "investir $ na >",
+            "investir $ em >", "investir na >", "investe $ na >", "investidores", "injeção",
+        ],
+        "valuation": ["avaliação", "avaliada", "avaliado", "avalia", "avaliaria", "vale $", "valer $", "passa a valer", "valorização"],
+        "share_sale": ["venda de ações", "vender ações", "ações de funcionários", "oferta pública", "mercado secundário"],
+        "credit": ["linha de crédito", "crédito rotativo", "crédito", "dívida", "empréstimo"],
+        "ipo": ["abertura de capital", "ipo", "entrada na bolsa", "oferta pública inicial"],
+        "revenue": ["receita", "receitas", "faturamento", "vendas", "receita anualizada", "crescimento"],
+        "loss": ["prejuízo", "prejuízos", "perdas", "perda", "perde $", "queima $", "lucro", "lucrativa"],
+    },
+    "nl": {
+        "funding": [
+            "financieringsronde", "financiering", "haalt $", "opgehaald", "ophalen", "investering", "investeert $ in >",
+            "investeert in >", "investeren in >", "investeerders", "kapitaalinjectie",
+        ],
+        "valuation": ["waardering", "gewaardeerd", "waard", "waarde van $"],
+        "share_sale": ["aandelenverkoop", "verkoop van aandelen", "werknemersaandelen"],
+        "credit": ["kredietlijn", "krediet", "schuld", "lening"],
+        "ipo": ["beursgang", "naar de beurs", "ipo"],
+        "revenue": ["omzet", "inkomsten", "jaaromzet", "opbrengsten", "groei"],
+        "loss": ["verlies", "verliezen", "verliest $", "winst", "winstgevend"],
+    },
+    "ja": {
+        "funding": [
+            "資金調達", "調達", "出資", "増資", "資金を集め", "資金集め", "投資", "ラウンド", "拠出",
+        ],
+        "valuation": ["企業価値", "評価額", "時価総額", "価値"],
+        "share_sale": ["株式売却", "株式を売却", "株式公開買い付け", "テンダーオファー", "tob", "株式を買い取", "従業員が保有する株式"],
+        "credit": ["融資枠", "与信枠", "クレジットライン", "借り入れ", "社債"],
+        "ipo": ["上場", "ipo", "新規株式公開"],
+        "revenue": ["売上高", "売上", "収益", "収入", "年換算", "営業収益"],
+        "loss": ["赤字", "損失", "純損失", "黒字", "最終損益", "利益"],
+    },
+    "zh": {
+        "funding": ["融资", "募资", "筹资", "筹集", "注资", "投资", "领投", "跟投", "新一轮", "轮融资", "融资轮"],
+        "valuation": ["估值", "市值", "投后估值"],
+        "share_sale": ["股份出售", "出售股份", "员工股份", "二级市场交易", "老股", "要约收购"],
+        "credit": ["信贷额度", "授信", "贷款", "债务", "信贷"],
+        "ipo": ["上市", "ipo", "首次公开募股"],
+        "revenue": ["收入", "营收", "营业收入", "销售额", "年化收入", "年化营收", "年化"],
+        "loss": ["亏损", "净亏损", "现金消耗", "烧钱", "盈利", "利润"],
+    },
+}
+
+# Cues that count only with an amount or a second cue in the same sentence.
+WEAK_CUES: frozenset[str] = frozenset({
+    "round", "investors", "backers", "tranche", "sales", "earnings", "income", "grew", "growth", "listing",
+    "public company", "projections", "financials", "finances", "financial data", "profit", "profits",
+    "cash flow", "is worth", "be worth", "market value", "most valuable startup", "most valuable private",
+    "existing shares", "cash out", "loan", "loans", "borrow*", "bonds", "numbers show", "business grew",
+    "new investors", "price tag",
+    "investisseurs", "participation", "ventes", "croissance", "projections", "prévisions", "finances",
+    "salariés", "opa", "apport", "dette", "prêt", "emprunt", "bénéfice", "bénéfices", "trésorerie", "levée",
+    "capitalisation", "cotation",
+    "runde", "investoren", "geldgeber", "kapital", "sammelt", "beteiligung", "wert", "kredit", "kredite",
+    "schulden", "darlehen", "anleihe", "wachstum", "finanzen", "prognose", "prognosen", "gewinn", "einstieg",
+    "steigt mit",
+    "ronda", "inversores", "ventas", "crédito", "deuda", "préstamo", "crecimiento", "proyecciones",
+    "beneficios", "oferta pública", "valora", "opa",
+    "investitori", "vendite", "credito", "debito", "prestito", "crescita", "utile", "utili", "valuta",
+    "investidores", "vendas", "crédito", "dívida", "empréstimo", "crescimento", "lucro", "oferta pública", "avalia",
+    "investeerders", "krediet", "schuld", "lening", "groei", "winst", "waard",
+    "調達", "投資", "ラウンド", "価値", "利益", "収入", "黒字", "拠出",
+    "投资", "新一轮", "信贷", "利润", "盈利", "市值", "年化",
+})
+
+# ---------------------------------------------------------------- mention context
+# A mention of the entity preceded (within a few words, no comma between) by one of these is
+# not the subject of the money fact: rivals, comparisons, former staff, founders of other firms.
+NOT_SUBJECT_NEAR: list[str] = [
+    # en
+    "rival", "rivals", "competitor", "competitors", "competes with", "compete with", "competing with",
+    "take on", "taking on", "challenger to", "gap with", "catch up with", "catching up with", "close the gap",
+    "alternative to", "answer to", "ex", "former", "formerly", "founded by", "co-founded", "co-founder of",
+    "cofounder of", "founder of", "alumni of", "veterans of", "defected from", "poached from", "overtake*",
+    "surpass*", "outpace*", "far from", "invested by", "backed by", "bought by", "reliance on", "lead over",
+    "dependence on", "supplier to", "to supply", "chaired by", "funded by",
+    # fr
+    "rivale", "concurrent", "concurrente", "concurrents", "alternative à", "ancien", "ancienne", "anciens",
+    "cofondateur", "cofondatrice", "fondée par", "fondé par", "passé par", "passée par", "loin de", "loin des",
+    "rattraper", "à l'instar",
+    # de
+    "konkurrent", "konkurrenten", "antwort auf", "alternative zu", "ehemalige", "ehemaliger", "früherer",
+    "mitgründer von", "gegründet von",
+    # es / it / pt / nl
+    "competidor", "competidora", "antiguo", "antigua", "cofundador", "cofundadora", "fundada por", "fundado por",
+    "investidos por", "invertidos por", "concorrente", "concorrenti", "lontana da", "lontana dai", "lontano da",
+    "cofondatore", "fondata da", "ex-cientista", "ex-pesquisador", "ex-executivo", "antigo", "antiga",
+    "rivaal", "voormalig", "oud-",
+    # ja / zh
+    "対抗", "ライバル", "競合", "出身", "对标", "中国版",
+]
+# Function words that make a mention a comparison only when they stand right before it.
+NOT_SUBJECT_ADJ: list[str] = [
+    "than", "such as", "like", "versus", "vs", "compared with", "compared to", "ahead of", "behind", "left",
+    "leaving", "quit", "challenge", "customer", "customers", "clients", "partner", "partners",
+    "partnered with", "supplies", "supply", "comme", "devant", "derrière", "face à", "dépasse", "partenaire",
+    "wie", "gegen", "hinter", "partner", "como", "frente a", "por delante de", "detrás de", "empresas como",
+    "zoals", "超越", "追赶", "parceira", "parceiro",
+]
+NOT_SUBJECT_AFTER: list[str] = [
+    "-compatible", " compatible", " compatibility", "-kompatibel", "-kompatible", "-backed", " backed",
+    "-funded", " startup fund", " fund", "'s former", "'s ex-", "'s ex ", " co-founder", " cofounder",
+    " co-founders", " alum", " alumni", " veteran", " veterans", " rival", " rivals", "'s rival", "'s rivals",
+    "-rivale", "-rivalen", "-konkurrent", " competitor", " ceo", " chief executive", " boss", "-chef", " chef",
+    " patron", " chairman", " invests", " invested in", " will invest", " to invest", " plans to invest",
+    " buys", " to buy", " is buying", " bought", " acquires", " to acquire", " will acquire", " acquired",
+    " pays", " to pay", " will pay", " paid", " spends", " to spend", " will spend", " commits", " signs",
+    " has secured up to", " investit", " investira", " rachète", " achète", " acquiert", " paie", " paiera",
+    " invierte", " invertirá", " compra", " adquiere", " paga", " investe", " acquisisce", " investiert",
+    " kauft", " übernimmt", " zahlt", " investeert", " koopt", "'s startup fund", " start-up fund",
+    " ventures", " venture fund", "'s venture", " ex-", "-alumni", " mafia", "'s former chief",
+    "最主要的竞争对手", "的竞争对手", "竞争对手", "的对手", "对手", "のライバル", "に対抗", "出身", "元幹部",
+    "-style", " style", " killer",
+]
+
+# Money flowing out of the entity, or money that is someone else's: vetoes weak cues in the sentence.
+OUTFLOW: dict[str, list[str]] = {
+    "acquisition": [
+        "acquire*", "acquisition", "to buy", "buying", "buys", "bought", "purchase*", "all-stock", "takeover",
+        "rachat de", "rachète", "achète", "acquiert", "acquisition", "adquiere", "adquisición", "compra",
+        "acquisisce", "acquisizione", "adquire", "aquisição", "übernimmt", "übernahme", "kauft", "koopt",
+        "overname", "買収", "收购", "并购",
+    ],
+    "licensing": [
+        "licensing", "license", "licence", "content deal", "content partnership", "paid by", "pay publishers",
+        "publishers", "droits voisins", "éditeurs de presse", "rémunération", "compensación económica",
+        "builders", "creators", "lizenz",
+    ],
+    "compute": [
+        "computing power", "compute", "computing capacity", "capacity", "cloud contract", "cloud deal",
+        "gpus", "data center", "data centers", "data-center", "datacenter", "gigawatt*", "rechenleistung",
+        "rechenzentrum", "puissance de calcul", "capacité de calcul", "centres de données", "capacidad de cómputo",
+        "centros de datos", "capacità di calcolo", "算力", "数据中心", "データセンター", "計算能力", "contract",
+        "contracts", "contrat", "contratti", "vertrag",
+    ],
+    "pricing": [
+        "price", "prices", "pricing", "priced", "per month", "a month", "per-month", "a-month", "cheaper",
+        "prix", "tarif", "tarifs", "par mois", "preis", "preise", "pro monat", "precio", "precios", "al mes",
+        "prezzo", "prezzi", "al mese", "preço", "preços", "por mês", "料金", "价格", "月额",
+    ],
+    "compensation": [
+        "pay package*", "signing bonus*", "compensation", "salary", "salaries", "bonuses", "pacotes",
+        "stipendi", "rémunérations", "gehälter",
+    ],
+    "penalty": [
+        "fine", "fined", "fines", "amende", "multa", "sanzione", "bußgeld", "strafe", "damages", "owed",
+        "罚款", "制裁金", "lawsuit", "settlement",
+    ],
+    "grant": ["grants", "donat*", "philanthrop*", "subvention*", "nonprofits"],
+}
+
+# Statements that restate a known figure in passing rather than report it as news.
+BACKGROUND: list[str] = [
+    "last valued", "most recently valued", "recently valued", "latest valuation", "last valuation",
+    "previously valued", "which was valued", "which is valued", "which has raised", "which raised",
+    "which has invested", "that has invested", "who has invested", "valued at $ last", "dernière valorisation",
+    "dernièrement valorisé", "qui a levé", "zuletzt", "letzte bewertung", "última valoración",
+    "última valutazione", "última avaliação", "最新估值", "此前估值", "re:, (?:last |recently |now |currently )?"
+    r"(?:valued|valorisee?s?|avaliad[ao]|valutat[ao]|valorad[ao]|bewertet|gewaardeerd)\b[^,;]{0,60}(?:,|$)",
+    "re:(?:la|une|the|a|die|das|het|a|la) (?:start-up|startup|empresa|societe|societa|company|firm) "
+    r"(?:valorisee|avaliada|valutata|valorada|valued)",
+    "<なか", "<中、", "<一方",
+]
+
+# Event status words.
+STATUS: dict[str, list[str]] = {
+    "talks": [
+        "in talks", "talks", "discussions", "discussing", "negotiat*", "considering", "weighs", "weighing",
+        "seeks", "seeking", "looking to", "exploring", "plans to", "preparing", "prepares", "nears", "nearing",
+        "close to", "could", "would", "may", "pitching", "pitches", "said to be", "mulls", "groundwork",
+        "en discussions", "discute", "négocie", "négociations", "pourrait", "serait", "envisage", "chercherait",
+        "viserait", "sonde", "prépare", "en passe de", "verhandelt", "gespräche", "lotet", "erwägt", "könnte",
+        "strebt", "plant", "negocia", "negociaciones", "conversaciones", "estudia", "podría", "prepara",
+        "trattative", "in trattativa", "negozia", "potrebbe", "conversas", "poderia", "poderá", "perto de",
+        "in gesprek", "onderhandelt", "overweegt", "協議", "交渉", "検討", "调整", "洽谈", "谈判", "商谈", "考虑",
+        "计划", "可能", "拟", "可望",
+    ],
+    "completed": [
+        "closes", "closed", "completes", "completed", "has raised", "raised", "secured", "finalized",
+        "finalised", "wraps up", "lands", "is now official", "a levé", "boucle", "bouclé", "finalisé",
+        "a obtenu", "obtient", "lève", "abgeschlossen", "erhält", "holt sich", "eingesammelt", "cierra",
+        "ha cerrado", "recauda", "ha recaudado", "completa", "obtiene", "chiude", "raccoglie", "ha chiuso",
+        "ha raccolto", "fecha", "levanta", "concluiu", "conclui", "haalt", "opgehaald", "完了", "実施", "完成",
+        "获得", "已完成",
+    ],
+    "projected": [
+        "expects", "expected", "projects", "projected", "projection*", "forecast*", "on track", "on course",
+        "targets", "aims", "prévoit", "table sur", "anticipe", "vise", "erwartet", "rechnet mit", "prognose",
+        "prevé", "espera", "prevede", "prevê", "verwacht", "見込み", "予想", "预计", "预期", "目标",
+    ],
+    "reported": [
+        "according to", "people familiar", "report*", "sources", "reportedly", "source familiar", "selon",
+        "d'après", "laut", "berichtet", "bericht", "zufolge", "según", "secondo", "segundo", "volgens",
+        "据", "报道", "関係者", "報道",
+    ],
+}
+
+# A title that names the entity for one of these reasons, with no money cue, is other news.
+OTHER_NEWS: list[str] = [
+    "launch*", "unveil*", "introduc*", "release*", "rolls out", "roll out", "rolling out", "debuts",
+    "is here", "free for", "users", "user base", "weekly", "downloads", "sues", "sued", "suing", "lawsuit",
+    "court", "judge", "trial", "fires", "fired", "ousted", "ouster", "resign*", "steps down", "leaves",
+    "leaving", "departure", "departs", "quits", "exits", "hires", "hired", "appoints", "poaches", "joins",
+    "office", "headquarters", "opens", "safety", "ban", "bans", "banned", "privacy", "copyright",
+    "regulat*", "congress", "senate", "data center", "gigawatt*", "chip deal", "device", "browser",
+    "researcher", "scientist", "chief technology", "cto", "re:gpt-?\\d", "sora", "model", "models",
+    "chatbot", "feature*", "agent", "lost another", "loses another", "grants",
+    "lance", "lancé", "dévoile", "dévoilé", "présente", "déploie", "utilisateurs", "téléchargements",
+    "poursuit", "procès", "plainte", "justice", "limoge", "licencie", "quitte", "départ", "recrute",
+    "nomme", "bureau", "amende", "directrice", "directeur", "navigateur", "abonnement",
+    "stellt", "präsentiert", "startet", "veröffentlicht", "nutzer", "klage", "verklagt", "gericht", "feuert",
+    "verlässt", "wechselt", "mitgründer", "büro", "eröffnet", "rechenzentrum", "sperrt", "datenschutz",
+    "lanza", "presenta", "estrena", "usuarios", "demanda", "juez", "tribunal", "despide", "ficha",
+    "abandona", "salida de", "oficina", "multa", "lancia", "utenti", "garante", "licenzia", "lascia",
+    "ufficio", "lança", "apresenta", "usuários", "processo", "demite", "deixa", "escritório",
+    "introduceert", "lanceert", "presenteert", "gebruikers", "klaagt", "rechtszaak", "ontslaat", "vertrekt",
+    "kantoor", "公開", "提供開始", "開設", "拠点", "新モデル", "ユーザー", "利用者", "提訴", "解任", "辞任",
+    "退任", "发布", "推出", "上线", "用户", "起诉", "诉讼", "解雇", "离职", "办公室", "开设",
+]
+
+# Words after which "the company" style references need the entity named elsewhere in the item.
+REFERENCES: list[str] = [
+    "the company", "the startup", "the start-up", "the firm", "the group", "the ai company", "the ai firm",
+    "the ai startup", "the ai lab", "the business", "its", "l'entreprise", "la société", "la start-up",
+    "la startup", "la firme", "le groupe", "la jeune pousse", "l'éditeur", "sa", "son", "ses",
+    "das unternehmen", "die firma", "das start-up", "der konzern", "das ki-unternehmen", "seinen", "seine",
+    "la empresa", "la compañía", "la firma", "la startup", "la tecnológica", "sus", "su", "la società",
+    "l'azienda", "il gruppo", "a empresa", "a companhia", "a startup", "het bedrijf", "de onderneming",
+    "同社", "该公司", "这家公司", "該公司", "公司",
+]

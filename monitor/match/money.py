@@ -1,0 +1,165 @@
+"""Money amounts in local formats, normalized to numbers. Contains no business logic.
+
+Works on *folded* text (see :func:`monitor.match.text.fold`): lower case, accents removed.
+
+Handles "$6.6B", "$300 B", "6,6 milliards de dollars", "6,6 Mrd. US-Dollar", "157 Md$",
+"1.000 millones", "100 mil milhões", "un billón" (10^12), "US$ 2 bi", "66億ドル", "66亿美元",
+"約2300億円", "zehn Milliarden Dollar", "€15 million". An amount needs a currency or a scale
+word (million and up); bare numbers are never money.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+__all__ = ["Amount", "extract_amounts", "parse_number"]
+
+
+@dataclass(frozen=True, slots=True)
+class Amount:
+    value: float
+    currency: str | None   # ISO 4217, None when the text gives only a scale ("157.000 millones")
+    start: int
+    end: int
+    text: str
+
+
+_SCALES: dict[str, float] = {
+    # 10^12
+    "trillions": 1e12, "trillion": 1e12, "trilhoes": 1e12, "trilhao": 1e12, "billones": 1e12, "billon": 1e12,
+    "billionen": 1e12, "biljoen": 1e12, "biljoenen": 1e12, "bilioni": 1e12, "tn": 1e12, "tln": 1e12,
+    "万亿": 1e12, "兆": 1e12,
+    # 10^9
+    "mil millones": 1e9, "mil milhoes": 1e9, "mil milioni": 1e9, "miliardi": 1e9, "miliardo": 1e9,
+    "milliarden": 1e9, "milliarde": 1e9, "milliards": 1e9, "milliard": 1e9, "miljarden": 1e9, "miljard": 1e9,
+    "mrd.": 1e9, "mrd": 1e9, "mld": 1e9, "mds": 1e9, "md": 1e9, "bilhoes": 1e9, "bilhao": 1e9,
+    "billions": 1e9, "billion": 1e9, "bn": 1e9, "bln": 1e9, "bi": 1e9, "b": 1e9, "亿": 1e8,
+    # 10^6
+    "millions": 1e6, "million": 1e6, "millones": 1e6, "millon": 1e6, "milioni": 1e6, "milione": 1e6,
+    "milhoes": 1e6, "milhao": 1e6, "millionen": 1e6, "miljoen": 1e6, "miljoenen": 1e6, "mio.": 1e6,
+    "mio": 1e6, "mln": 1e6, "mn": 1e6, "m": 1e6, "百万": 1e6,
+    # 10^3
+    "thousand": 1e3, "mille": 1e3, "mil": 1e3, "tausend": 1e3, "duizend": 1e3, "k": 1e3, "万": 1e4, "千": 1e3,
+}
+_LATIN_SCALES = sorted((k for k in _SCALES if k.isascii()), key=len, reverse=True)
+_CJK_SCALES = sorted((k for k in _SCALES if not k.isascii()), key=len, reverse=True)
+
+_CURRENCIES: list[tuple[str, str]] = [
+    # (folded pattern, ISO code); longest first within the regex
+    (r"us\s?\$|u\.s\.\s?\$|usd|\$", "USD"),
+    (r"us[- ]?dollars?|dollars?|dolares|dolar|dollari|dollaro|ドル|米ドル|美元|美金", "USD"),
+    (r"€|eur|euros?|欧元|ユーロ", "EUR"),
+    (r"£|gbp|pounds?(?: sterling)?|sterling", "GBP"),
+    (r"¥|円|yen|日元", "JPY"),
+    (r"人民币|元|yuan|rmb|cny", "CNY"),
+    (r"₹|rupees?|inr", "INR"),
+    (r"r\$|reais|brl", "BRL"),
+    (r"chf|francs? suisses?|franken", "CHF"),
+]
+
+
+def _currency_code(token: str) -> str | None:
+    token = token.strip()
+    for pat, code in _CURRENCIES:
+        if re.fullmatch(pat, token):
+            return code
+    return None
+
+
+_NUMBER_WORDS: dict[str, float] = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+    "ten": 10, "a": 1, "un": 1, "une": 1, "uno": 1, "una": 1, "um": 1, "uma": 1, "ein": 1, "eine": 1,
+    "een": 1, "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "sept": 7, "huit": 8, "neuf": 9, "dix": 10,
+    "zwei": 2, "drei": 3, "vier": 4, "funf": 5, "fuenf": 5, "sechs": 6, "sieben": 7, "acht": 8, "neun": 9,
+    "zehn": 10, "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5, "seis": 6, "siete": 7, "ocho": 8,
+    "nueve": 9, "diez": 10, "due": 2, "tre": 3, "quattro": 4, "cinque": 5, "sei": 6, "sette": 7,
+    "otto": 8, "nove": 9, "dieci": 10, "dois": 2, "duas": 2, "quatro": 4, "oito": 8, "dez": 10,
+    "twee": 2, "drie": 3, "vijf": 5, "zes": 6, "zeven": 7, "negen": 9, "tien": 10, "twenty": 20,
+    "hundred": 100, "hundreds": 100, "cent": 100, "hundert": 100, "cien": 100, "cento": 100,
+}
+
+_NUM = r"(?<![\d.,])(?:\d{1,3}(?:[ .,']\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?)(?![\d])"
+_CUR_BEFORE = r"(?:us\s?\$|u\.s\.\s?\$|r\$|c\$|a\$|usd|eur|gbp|\$|€|£|¥|₹)"
+_CUR_AFTER = (
+    r"(?:(?:de |d'|di |of |van |do |da )?(?:us[- ]?dollars?|dollars?|dolares|dolar|dollari|dollaro|usd|"
+    r"euros?|eur|yen|pounds?|sterling|rupees?|reais|yuan|rmb|chf|franken|\$))"
+)
+_CJK_CUR = r"(?:米ドル|ドル|美元|美金|円|日元|人民币|欧元|ユーロ|元)"
+_LATIN_SCALE = "(?:" + "|".join(re.escape(s) for s in _LATIN_SCALES) + r")(?![a-z])"
+_LONG_SCALE = "(?:" + "|".join(re.escape(s) for s in _LATIN_SCALES if len(s) > 3) + r")(?![a-z])"
+_CJK_SCALE = "(?:" + "|".join(re.escape(s) for s in _CJK_SCALES) + ")"
+_WORDNUM = r"(?<![a-z])(?:" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True)) + r")"
+
+_MONEY_RE = re.compile(
+    # 1. currency first: "$6.6 billion", "US$ 2 bi", "€15m", "$300 B"
+    rf"(?P<c1>{_CUR_BEFORE})\s?(?P<n1>{_NUM})(?:\s?(?P<s1>{_LATIN_SCALE}))?"
+    # 2. number, scale, currency: "6,6 milliards de dollars", "6,6 mrd. us-dollar", "157 md$", "10 miljard dollar"
+    rf"|(?P<n2>{_NUM})\s?(?P<s2>{_LATIN_SCALE})?\s?(?P<c2>{_CUR_AFTER})(?![a-z])"
+    # 3. number and scale, no currency: "157.000 millones"
+    rf"|(?P<n3>{_NUM})\s?(?P<s3>{_LONG_SCALE})"
+    # 4. CJK: "66亿美元", "約2300億円", "4.8兆円", "1,000亿"
+    rf"|(?P<n4>{_NUM})\s?(?P<s4>{_CJK_SCALE})?(?P<c4>{_CJK_CUR})|(?P<n5>{_NUM})(?P<s5>{_CJK_SCALE})"
+    # 6. number words: "zehn milliarden dollar", "un billon de dolares"
+    rf"|(?P<w6>{_WORDNUM})\s(?P<s6>{_LONG_SCALE})(?:\s?(?P<c6>{_CUR_AFTER})(?![a-z]))?"
+)
+
+
+def parse_number(s: str) -> float | None:
+    """Parse "6.6", "6,6", "1.000", "157.000", "1 000", "10,300.5" into a float.
+
+    A separator followed by exactly three digits is a thousands separator; otherwise it is
+    the decimal mark. Returns None for text that is not a number.
+    """
+    s = s.strip().replace("'", " ")
+    if not s:
+        return None
+    seps = [c for c in s if not c.isdigit()]
+    if not seps:
+        return float(s)
+    if len(set(seps)) > 1:  # "10,300.5" / "10.300,5": the last separator is the decimal mark
+        dec = seps[-1]
+        intpart, _, frac = s.rpartition(dec)
+        digits = "".join(c for c in intpart if c.isdigit())
+        return float(f"{digits}.{frac}") if frac.isdigit() else None
+    sep = seps[0]
+    parts = s.split(sep)
+    if len(parts) > 2 or (len(parts[-1]) == 3 and sep != " " and len(parts[0]) <= 3) or sep == " ":
+        if all(len(p) == 3 for p in parts[1:]):
+            return float("".join(parts))
+    if len(parts) == 2:
+        return float(f"{parts[0]}.{parts[1]}")
+    return None
+
+
+def extract_amounts(folded: str) -> list[Amount]:
+    """Every money amount in folded text, in order of appearance."""
+    out: list[Amount] = []
+    if not any(c.isdigit() for c in folded) and not any(s in folded for s in ("illion", "illiard", "illon", "mrd")):
+        return out
+    for m in _MONEY_RE.finditer(folded):
+        g = m.groupdict()
+        scale_tok = g["s1"] or g["s2"] or g["s3"] or g["s4"] or g["s5"] or g["s6"]
+        cur_tok = g["c1"] or g["c2"] or g["c4"] or g["c6"]
+        if g["w6"]:
+            num: float | None = _NUMBER_WORDS.get(g["w6"])
+        else:
+            num = parse_number(g["n1"] or g["n2"] or g["n3"] or g["n4"] or g["n5"] or "")
+        if num is None:
+            continue
+        scale = _SCALES.get(scale_tok.strip(), 1.0) if scale_tok else 1.0
+        text = m.group(0)
+        currency = _currency_code(_strip_prep(cur_tok)) if cur_tok else None
+        if currency is None and "md$" in text:
+            currency = "USD"
+        if currency is None and scale < 1e6:
+            continue
+        out.append(Amount(num * scale, currency, m.start(), m.end(), text.strip()))
+    return out
+
+
+def _strip_prep(tok: str) -> str:
+    for p in ("de ", "d'", "di ", "of ", "van ", "do ", "da "):
+        if tok.startswith(p):
+            return tok[len(p):]
+    return tok

@@ -1,0 +1,126 @@
+"""Text normalization for matching. Contains no business logic.
+
+Two stages:
+
+* :func:`clean` repairs what feeds do to text (HTML tags and entities, mojibake,
+  format characters, one word per line, web-page leftovers) and keeps case, so
+  that case-sensitive aliases ("Open AI" vs generic "open AI") can still be told apart.
+* :func:`fold` turns cleaned text into the form every rule is matched against:
+  NFKC, casefold, accents removed from Latin letters, typographic quotes and dashes
+  unified, traditional Chinese characters mapped to simplified ones.
+
+Both keep the text's length roughly stable but never promise offsets across stages:
+the engine matches only on folded text and quotes snippets from it.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+
+__all__ = ["clean", "fold", "split_sentences", "strip_junk"]
+
+_TAG_RE = re.compile(r"<[^>]{0,400}>")
+_WS_RE = re.compile(r"\s+")
+# Runs that look like UTF-8 read as cp1252/Latin-1: a lead byte char followed by continuation chars.
+_MOJIBAKE_RE = re.compile(
+    "(?:[\u00c2-\u00f4][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc"
+    "\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]{1,3})+"
+)
+
+
+def _fix_mojibake_run(m: re.Match[str]) -> str:
+    s = m.group(0)
+    for enc in ("cp1252", "latin-1"):
+        try:
+            return s.encode(enc).decode("utf-8")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            continue
+    return s
+
+
+def _build_fold_table() -> dict[int, str]:
+    table: dict[int, str] = {}
+    for cp in range(0xC0, 0x250):
+        ch = chr(cp)
+        base = unicodedata.normalize("NFD", ch)
+        if len(base) > 1 and base[0].isascii() and all(unicodedata.combining(c) for c in base[1:]):
+            table[cp] = base[0]
+    extra = {
+        "ß": "ss", "æ": "ae", "œ": "oe", "ø": "o", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "ı": "i",
+        "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "`": "'", "\u00b4": "'",
+        "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u00ab": '"', "\u00bb": '"', "\u2039": '"', "\u203a": '"',
+        "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2015": "-", "\u2212": "-",
+        "\u3000": " ", "\u00a0": " ", "\u202f": " ", "\u2009": " ",
+    }
+    for k, v in extra.items():
+        table[ord(k)] = v
+    # Traditional -> simplified for characters that occur in money and company vocabulary.
+    trad = "資億萬營價額輪虧損達將據報為與開發對業證貸際銷員賣買購權籌們個來這該後時國華創當舉預計數總兩億圓幣東倫騰訊紐約時聯彈淨現產傳負債務餘營運稅場裡點處優勢體經濟濟費費實際戶"
+    simp = "资亿万营价额轮亏损达将据报为与开发对业证贷际销员卖买购权筹们个来这该后时国华创当举预计数总两亿圆币东伦腾讯纽约时联弹净现产传负债务余营运税场里点处优势体经济济费费实际户"
+    for t, s in zip(trad, simp, strict=True):
+        table[ord(t)] = s
+    # Characters removed outright (format characters are handled separately).
+    table[0xAD] = ""  # soft hyphen
+    return table
+
+
+_FOLD_TABLE = _build_fold_table()
+_CF_RE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\u00ad]")
+
+# Lines or tails that are page furniture rather than article text.
+_JUNK_RE = re.compile(
+    r"(?im)^\s*(?:tags?\s*:|read (?:more|also)\b|related\s*:|see also\b|more from\b|sign up\b|subscribe\b|"
+    r"share\s*[·|]|share on\b|advertisement\b|scroll to continue|listen to this article|"
+    r"à lire aussi|lire aussi|partager sur|lesen sie auch|mehr zum thema|anzeige\s*$|"
+    r"leggi anche|lee también|leia também|veja também|lees ook|関連記事|相关阅读|延伸阅读)[^\n]*$"
+)
+_CAPTION_RE = re.compile(
+    r"(?i)(?:\bphoto(?:grapher)?\s*:|\bfoto\s*:|\bcredit\s*:|\bimage\s*:|©|\(photo\b|getty images|"
+    r"\bshutterstock\b|/\s*afp\b|\(\s*afp\s*/|\bhandout\b|photo d'illustration|\bbildquelle\b|\bimago\b)"
+)
+
+
+def clean(text: str | None) -> str:
+    """Plain, case-preserving text: tags and entities gone, mojibake repaired, whitespace collapsed."""
+    if not text:
+        return ""
+    s = str(text)
+    if "<" in s:
+        s = _TAG_RE.sub(" ", s)
+    if "&" in s:
+        s = html.unescape(s)
+    if "Ã" in s or "â" in s or "Â" in s:
+        s = _MOJIBAKE_RE.sub(_fix_mojibake_run, s)
+    s = unicodedata.normalize("NFKC", s)
+    s = _CF_RE.sub("", s)
+    s = strip_junk(s)
+    return _WS_RE.sub(" ", s).strip()
+
+
+def strip_junk(s: str) -> str:
+    """Drop web-page furniture lines (tags, related links, share buttons, ad labels)."""
+    if "\n" not in s:
+        return s
+    return _JUNK_RE.sub(" ", s)
+
+
+def is_caption(s: str) -> bool:
+    """True when the text reads like a photo caption or credit line."""
+    return _CAPTION_RE.search(s) is not None
+
+
+def fold(s: str) -> str:
+    """Casefolded, accent-free form of cleaned text (CJK kept, traditional mapped to simplified)."""
+    return s.casefold().translate(_FOLD_TABLE)
+
+
+_SENT_RE = re.compile(r"(?<=[.!?])\s+(?=[\"'«“(]?[A-ZÀ-ÖØ-Þ0-9¿¡])|(?<=[。！？])|(?<=[;；])\s*|\s+[|•·]\s+")
+
+
+def split_sentences(s: str) -> list[str]:
+    """Split cleaned (case-preserving) text into sentences; CJK full stops count."""
+    if not s:
+        return []
+    return [p for p in (x.strip() for x in _SENT_RE.split(s)) if p]

@@ -1,0 +1,306 @@
+"""Topics: what to look for. Built from a preset or a ``[[topics]]`` table; validated; compiled once.
+
+A topic names an entity (aliases, case-sensitive aliases, weak aliases such as a product or a
+founder, references such as "the company") and may add money vocabulary per event kind and
+language, context words, outflow words, exclusions and a score threshold. The shared
+multilingual vocabulary of :mod:`monitor.match.lexicon` is used unless ``generic_vocabulary``
+is false, so a topic about any company works from config alone.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from monitor.errors import ConfigError
+from monitor.match import lexicon
+from monitor.match.presets import PRESETS
+from monitor.match.text import fold
+
+__all__ = ["EVENT_KINDS", "Term", "Topic", "build_topic", "preset"]
+
+EVENT_KINDS = ("funding", "valuation", "share_sale", "credit", "ipo", "revenue", "loss", "investment", "financials")
+
+_LIST_KEYS = (
+    "aliases", "entities", "cased_aliases", "weak_aliases", "references", "weak_terms", "not_subject_before",
+    "not_subject_adjacent", "not_subject_after", "background", "other_news", "exclude", "kinds",
+)
+KNOWN_KEYS = ("name", "preset", "description", *_LIST_KEYS, "vocabulary", "outflow", "threshold",
+              "generic_vocabulary", "extend")
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """One compiled vocabulary entry."""
+
+    role: str                 # "entity" | "weak" | "ref" | "cue" | "outflow" | "background" | "status" | ...
+    kind: str                 # event kind for cues, label for outflow/status, "" otherwise
+    text: str                 # as written in the preset or config
+    weak: bool = False        # a weak cue needs an amount or a second cue
+    needs_amount: bool = False
+    entity_after: bool = False
+    backward: bool = False    # background span runs back to the previous comma
+
+
+class TermSet:
+    """Many terms in one regular expression: one pass over a text finds them all."""
+
+    __slots__ = ("regex", "terms")
+
+    def __init__(self, terms: Sequence[Term], srcs: Sequence[str]) -> None:
+        order = sorted(range(len(terms)), key=lambda i: (not terms[i].text.startswith("re:"), -len(srcs[i])))
+        parts: list[str] = []
+        self.terms: dict[int, Term] = {}
+        group = 1
+        for i in order:
+            parts.append(f"({srcs[i]})")
+            self.terms[group] = terms[i]
+            group += 1 + re.compile(srcs[i]).groups
+        self.regex = re.compile("|".join(parts) if parts else r"(?!x)x")
+
+    def finditer(self, text: str) -> list[tuple[int, int, Term]]:
+        return [(m.start(), m.end(), self.terms[m.lastindex or 0]) for m in self.regex.finditer(text)
+                if m.lastindex in self.terms]
+
+
+_LATIN = "0-9a-z"
+
+
+def term_source(term: str) -> tuple[str, dict[str, bool]]:
+    """Regular expression (on folded text) and flags for one term in the documented syntax."""
+    t = term.strip()
+    flags = {"needs_amount": False, "entity_after": False, "backward": False}
+    if t.startswith("<"):
+        flags["backward"], t = True, t[1:].strip()
+    while t.endswith((" $", " >")):
+        flags["needs_amount" if t.endswith("$") else "entity_after"] = True
+        t = t[:-2].rstrip()
+    if t.startswith("re:"):
+        return t[3:], flags
+    words = fold(t).split()
+    out: list[str] = []
+    for w in words:
+        if w == "$":
+            flags["needs_amount"] = True
+            out.append(r"[^.;!?]{1,40}?")
+            continue
+        star = w.endswith("*") and len(w) > 1
+        w = w.rstrip("*") if star else w
+        piece = re.escape(w).replace(r"\-", r"[\s\-]?").replace("'", r"['\s]?")
+        out.append(piece + (r"[\w\-]*" if star else ""))
+    src = r"[\s\-]+".join(out)
+    first, last = words[0][0], words[-1].rstrip("*")[-1:]
+    if re.match(f"[{_LATIN}]", first):
+        src = f"(?<![{_LATIN}])" + src
+    if not words[-1].endswith("*") and last and re.match(f"[{_LATIN}]", last):
+        src += f"(?![{_LATIN}])"
+    return src, flags
+
+
+def _termset(entries: Sequence[tuple[str, str, str]], weak_terms: frozenset[str]) -> TermSet:
+    terms, srcs = [], []
+    for role, kind, text in entries:
+        src, fl = term_source(text)
+        terms.append(Term(role, kind, text, weak=text in weak_terms or fold(text) in weak_terms, **fl))
+        srcs.append(src)
+    return TermSet(terms, srcs)
+
+
+@dataclass(frozen=True, slots=True)
+class Compiled:
+    mentions: TermSet
+    cues: TermSet
+    near: TermSet
+    adj: TermSet
+    after: re.Pattern[str]
+    outflow: TermSet
+    background: TermSet
+    other: TermSet
+    status: TermSet
+    exclude: TermSet | None
+    cased: re.Pattern[str] | None
+    canonical: str
+
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    """A validated, compiled topic. Build it with :func:`build_topic` or :func:`preset`."""
+
+    name: str
+    aliases: tuple[str, ...]
+    cased_aliases: tuple[str, ...] = ()
+    weak_aliases: tuple[str, ...] = ()
+    references: tuple[str, ...] = ()
+    vocabulary: tuple[tuple[str, tuple[str, ...]], ...] = ()   # (kind, terms), shared lexicon included
+    kinds: tuple[str, ...] = EVENT_KINDS
+    threshold: float = 0.5
+    preset: str | None = None
+    description: str = ""
+    compiled: Compiled = field(default=None, compare=False, repr=False)  # type: ignore[assignment]
+
+
+# ---------------------------------------------------------------- config validation
+
+def _strings(value: Any, path: str) -> list[str]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ConfigError(f"{path}: expected a list of non-empty strings, got {type(value).__name__}")
+    for i, v in enumerate(value):
+        src, _ = term_source(v)
+        try:
+            re.compile(src)
+        except re.error as e:
+            raise ConfigError(f"{path}[{i}]: invalid pattern {v!r}: {e}") from e
+    return list(value)
+
+
+def _kind_lists(value: Any, path: str) -> dict[str, list[str]]:
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{path}: expected a table of event kind = [terms], got {type(value).__name__}")
+    out: dict[str, list[str]] = {}
+    for k, v in value.items():
+        if isinstance(v, Mapping):  # a language table: vocabulary.fr.funding = [...]
+            if not re.fullmatch(r"[a-z]{2,3}(?:-[a-z]{2,4})?", str(k)):
+                raise ConfigError(f"{path}.{k}: expected a language code (en, fr, ...) or an event kind")
+            for kind, terms in _kind_lists(v, f"{path}.{k}").items():
+                out.setdefault(kind, []).extend(terms)
+            continue
+        if k not in EVENT_KINDS:
+            raise ConfigError(f"{path}.{k}: unknown event kind (known: {', '.join(EVENT_KINDS)})")
+        out.setdefault(k, []).extend(_strings(v, f"{path}.{k}"))
+    return out
+
+
+def _label_lists(value: Any, path: str) -> dict[str, list[str]]:
+    if isinstance(value, list | str):
+        return {"custom": _strings(value, path)}
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{path}: expected a list of terms or a table of label = [terms]")
+    return {str(k): _strings(v, f"{path}.{k}") for k, v in value.items()}
+
+
+def build_topic(raw: Mapping[str, Any], *, path: str = "topics[0]") -> Topic:
+    """Validate one ``[[topics]]`` table and compile it.
+
+    ``raw`` is either ``{"name", "preset"}`` (optionally with keys that extend the preset) or a
+    custom topic with at least ``name`` and ``aliases``. Raises ConfigError naming the key path.
+    """
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{path}: expected a table, got {type(raw).__name__}")
+    for key in raw:
+        if key not in KNOWN_KEYS:
+            raise ConfigError(f"{path}.{key}: unknown key (known: {', '.join(KNOWN_KEYS)})")
+    name = raw.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise ConfigError(f"{path}.name: missing or not a non-empty string")
+    base: Mapping[str, Any] = {}
+    preset_name = raw.get("preset")
+    if preset_name is not None:
+        if not isinstance(preset_name, str) or preset_name not in PRESETS:
+            raise ConfigError(f"{path}.preset: unknown preset {preset_name!r} (known: {', '.join(sorted(PRESETS))})")
+        base = PRESETS[preset_name]
+    extend = raw.get("extend", True)
+    if not isinstance(extend, bool):
+        raise ConfigError(f"{path}.extend: expected true or false")
+
+    def merged_list(key: str, *alt: str) -> list[str]:
+        own: list[str] = []
+        for k in (key, *alt):
+            if k in raw:
+                own += _strings(raw[k], f"{path}.{k}")
+        inherited = list(base.get(key, [])) if (extend or not own) else []
+        return inherited + own
+
+    lists = {k: merged_list(k) for k in _LIST_KEYS if k not in ("aliases", "entities")}
+    aliases = merged_list("aliases", "entities")
+    if not aliases and not lists["cased_aliases"]:
+        raise ConfigError(f"{path}: a topic needs aliases (the names of its entity) or a preset")
+    vocab = _kind_lists(base.get("vocabulary", {}), f"{path}.vocabulary") if extend or "vocabulary" not in raw else {}
+    for kind, terms in _kind_lists(raw.get("vocabulary", {}), f"{path}.vocabulary").items():
+        vocab.setdefault(kind, []).extend(terms)
+    outflow = _label_lists(raw["outflow"], f"{path}.outflow") if "outflow" in raw else {}
+    kinds = lists["kinds"] or list(base.get("kinds", EVENT_KINDS))
+    for i, k in enumerate(kinds):
+        if k not in EVENT_KINDS:
+            raise ConfigError(f"{path}.kinds[{i}]: unknown event kind {k!r} (known: {', '.join(EVENT_KINDS)})")
+    threshold = raw.get("threshold", base.get("threshold", 0.5))
+    if isinstance(threshold, bool) or not isinstance(threshold, int | float) or not 0 <= threshold <= 1:
+        raise ConfigError(f"{path}.threshold: expected a number between 0 and 1, got {threshold!r}")
+    generic = raw.get("generic_vocabulary", base.get("generic_vocabulary", True))
+    if not isinstance(generic, bool):
+        raise ConfigError(f"{path}.generic_vocabulary: expected true or false")
+    description = raw.get("description", base.get("description", ""))
+    if not isinstance(description, str):
+        raise ConfigError(f"{path}.description: expected a string")
+    return _compile(
+        name=name.strip(), aliases=aliases, lists=lists, vocab=vocab, outflow=outflow, kinds=kinds,
+        threshold=float(threshold), generic=generic, preset_name=preset_name, description=description,
+    )
+
+
+def preset(preset_name: str, *, name: str | None = None) -> Topic:
+    """The shipped preset ``preset_name`` as a topic. Raises ConfigError for an unknown preset."""
+    if preset_name not in PRESETS:
+        raise ConfigError(f"unknown preset {preset_name!r} (known: {', '.join(sorted(PRESETS))})")
+    return build_topic({"name": name or preset_name, "preset": preset_name}, path=f"preset[{preset_name}]")
+
+
+# ---------------------------------------------------------------- compilation
+
+def _compile(*, name: str, aliases: list[str], lists: dict[str, list[str]], vocab: dict[str, list[str]],
+             outflow: dict[str, list[str]], kinds: list[str], threshold: float, generic: bool,
+             preset_name: str | None, description: str) -> Topic:
+    cue_entries: list[tuple[str, str, str]] = []
+    all_vocab: dict[str, list[str]] = {}
+    if generic:
+        for per_kind in lexicon.CUES.values():
+            for kind, terms in per_kind.items():
+                all_vocab.setdefault(kind, []).extend(terms)
+    for kind, terms in vocab.items():
+        all_vocab.setdefault(kind, []).extend(terms)
+    for kind, terms in all_vocab.items():
+        cue_entries += [("cue", kind, t) for t in dict.fromkeys(terms)]
+    weak_terms = frozenset(fold(t) for t in ([*lexicon.WEAK_CUES] if generic else []) + lists["weak_terms"])
+
+    mention_entries = [("entity", "", a) for a in aliases]
+    mention_entries += [("weak", "", a) for a in lists["weak_aliases"]]
+    refs = ([*lexicon.REFERENCES] if generic else []) + lists["references"]
+    mention_entries += [("ref", "", r) for r in dict.fromkeys(refs)]
+
+    def gen(attr: str, own: str) -> list[str]:
+        return list(dict.fromkeys(([*getattr(lexicon, attr)] if generic else []) + lists[own]))
+
+    out_entries = [("outflow", label, t) for label, terms in lexicon.OUTFLOW.items() if generic for t in terms]
+    out_entries += [("outflow", label, t) for label, terms in outflow.items() for t in terms]
+    status_entries = [("status", label, t) for label, terms in lexicon.STATUS.items() for t in terms]
+    after_srcs = [re.escape(fold(t)).replace(r"\ ", r"\s+") for t in gen("NOT_SUBJECT_AFTER", "not_subject_after")]
+
+    cased = None
+    if lists["cased_aliases"]:
+        cased = re.compile("|".join(
+            (r"(?<![A-Za-z0-9])" if a[:1].isalnum() else "") + re.escape(a) + (r"(?![A-Za-z0-9])" if a[-1:].isalnum() else "")
+            for a in sorted(lists["cased_aliases"], key=len, reverse=True)))
+    canonical = next((a for a in aliases if not a.startswith("re:")), lists["cased_aliases"][0] if lists["cased_aliases"] else name)
+    compiled = Compiled(
+        mentions=_termset(mention_entries, frozenset()),
+        cues=_termset(cue_entries, weak_terms),
+        near=_termset([("near", "", t) for t in gen("NOT_SUBJECT_NEAR", "not_subject_before")], frozenset()),
+        adj=_termset([("adj", "", t) for t in gen("NOT_SUBJECT_ADJ", "not_subject_adjacent")], frozenset()),
+        after=re.compile("(?:" + "|".join(sorted(after_srcs, key=len, reverse=True)) + ")") if after_srcs else re.compile(r"(?!x)x"),
+        outflow=_termset(out_entries, frozenset()),
+        background=_termset([("background", "", t) for t in gen("BACKGROUND", "background")], frozenset()),
+        other=_termset([("other", "", t) for t in gen("OTHER_NEWS", "other_news")], frozenset()),
+        status=_termset(status_entries, frozenset()),
+        exclude=_termset([("exclude", "", t) for t in lists["exclude"]], frozenset()) if lists["exclude"] else None,
+        cased=cased,
+        canonical=canonical,
+    )
+    return Topic(
+        name=name, aliases=tuple(aliases), cased_aliases=tuple(lists["cased_aliases"]),
+        weak_aliases=tuple(lists["weak_aliases"]), references=tuple(lists["references"]),
+        vocabulary=tuple((k, tuple(v)) for k, v in vocab.items()), kinds=tuple(kinds), threshold=threshold,
+        preset=preset_name, description=description, compiled=compiled,
+    )
