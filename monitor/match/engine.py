@@ -64,6 +64,7 @@ class Sentence:
     outflow: list[tuple[int, int, Term]] = field(default_factory=list)
     other: list[tuple[int, int, Term]] = field(default_factory=list)
     positive: bool = False
+    implicit: bool = False     # no mention, but the title names the entity as its subject
 
     def core_mentions(self) -> list[Mention]:
         return [m for m in self.mentions if m.core]
@@ -98,26 +99,37 @@ def _sentences(raw: str, field_name: str, topic: Topic, limit: int | None = None
     return [Sentence(field_name, fold(s)) for s in split_sentences(text)]
 
 
+_POSSESSIVE_WHY = "possessive of something else"
+
+
 def _classify_mentions(s: Sentence, topic: Topic) -> None:
     c = topic.compiled
     f = s.text
-    for start, end, term in c.mentions.finditer(f):
-        m = Mention(start, end, term)
-        if term.role != "ref":
-            after = c.after.match(f, end)
-            if after:
-                m.core, m.why = False, f"followed by '{after.group(0).strip()}'"
-            elif term.role == "weak" and f.startswith("'s ", end) and not c.cues.regex.match(f, end + 3):
-                m.core, m.why = False, "possessive of something else"
-            else:
-                lo = max(0, start - 45)
-                for hs, he, ht in c.near.finditer(f[lo:start]):
-                    if not _COMMA.search(f, lo + he, start):
-                        m.core, m.why = False, f"after '{ht.text}'"
-                for hs, he, ht in c.adj.finditer(f[max(0, start - 18):start]):
-                    gap = f[max(0, start - 18) + he:start]
-                    if _GAP_ARTICLE.match(gap):
-                        m.core, m.why = False, f"after '{ht.text}'"
+    found = [Mention(a, b, t) for a, b, t in c.mentions.finditer(f)]
+    if found or len(f) > 0:
+        spans = [(m.start, m.end) for m in found]
+        found += [Mention(a, b, t) for a, b, t in c.refs.finditer(f)
+                  if not any(a < e and b > st for st, e in spans)]
+        found.sort(key=lambda m: m.start)
+    for m in found:
+        start, end, term = m.start, m.end, m.term
+        if term.role in ("ref", "possessive"):
+            s.mentions.append(m)
+            continue
+        after = c.after.match(f, end)
+        if after:
+            m.core, m.why = False, f"followed by '{after.group(0).strip()}'"
+        elif term.role == "weak" and f.startswith("'s ", end) and not c.cues.regex.match(f, end + 3):
+            m.core, m.why = False, _POSSESSIVE_WHY
+        else:
+            lo = max(0, start - 45)
+            for _, he, ht in c.near.finditer(f[lo:start]):
+                if not _COMMA.search(f, lo + he, start):
+                    m.core, m.why = False, f"after '{ht.text}'"
+            lo = max(0, start - 18)
+            for _, he, ht in c.adj.finditer(f[lo:start]):
+                if _GAP_ARTICLE.match(f[lo + he:start]):
+                    m.core, m.why = False, f"after '{ht.text}'"
         s.mentions.append(m)
 
 
@@ -145,7 +157,8 @@ def _live_cues(s: Sentence, topic: Topic, kinds: set[str]) -> None:
         t = cue.term
         if t.needs_amount and not _amount_near(s, cue.start, cue.end):
             cue.live, cue.why = False, "no amount"
-        elif t.entity_after and not any(m.core and cue.end <= m.start <= cue.end + 40 for m in s.mentions):
+        elif t.entity_after and not any((m.core or m.why == _POSSESSIVE_WHY) and cue.end <= m.start <= cue.end + 40
+                                        for m in s.mentions):
             cue.live, cue.why = False, "entity not the recipient"
         elif any(a <= cue.start < b for a, b in bg_spans):
             cue.live, cue.why = False, "background restatement"
@@ -176,13 +189,23 @@ def analyze(article: Article, topic: Topic) -> Analysis:
     for s in title + summary:
         _classify_mentions(s, topic)
     named = any(m.core and m.term.role == "entity" for s in title + summary for m in s.mentions)
+    title_core = not caption and any(m.core and m.term.role != "possessive" for s in title for m in s.mentions)
+    prev_core = False
     for s in title + summary:
+        seen_core = prev_core
         for m in s.mentions:
             if m.term.role == "ref" and not named:
                 m.core, m.why = False, "entity not named in the item"
-        if s.field == "title" or s.mentions:
+            elif m.term.role == "possessive" and not seen_core:
+                m.core, m.why = False, "no entity just before"
+            seen_core = seen_core or m.core
+        prev_core = any(m.core for m in s.mentions)
+        implicit = s.field == "summary" and not s.mentions and title_core
+        if s.field == "title" or s.mentions or implicit:
             _live_cues(s, topic, kinds)
-        s.positive = bool(s.core_mentions() and s.live_cues())
+        s.implicit = implicit
+        live = s.live_cues()
+        s.positive = bool(live and (s.core_mentions() or implicit or any(c.term.entity_after for c in live)))
     an = Analysis(title, summary, caption, named)
     _decide(an, topic)
     return an
@@ -264,6 +287,8 @@ def _amounts(sents: list[Sentence]) -> tuple[float | None, str | None, float | N
     default_cur = next((a.currency for s in sents for a in s.amounts if a.currency), None)
     for s in sents:
         for a in s.amounts:
+            if a.vague:
+                continue
             cur = a.currency or default_cur
             if cur is not None and cur != (currency or cur):
                 continue
@@ -290,6 +315,8 @@ def _status(sents: list[Sentence], topic: Topic) -> str | None:
 def _reasons(an: Analysis) -> tuple[Reason, ...]:
     out: list[Reason] = [Reason("decision", "item", an.verdict)]
     for s in an.title + an.summary:
+        if s.implicit and s.positive:
+            out.append(Reason("entity:implicit", s.field, "sentence continues the title about the entity"))
         for m in s.mentions:
             if m.core:
                 rule = "entity" if m.term.role != "ref" else "entity:reference"

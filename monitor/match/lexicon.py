@@ -30,6 +30,7 @@ CUES: dict[str, dict[str, list[str]]] = {
             "pour* $ into >", "put* $ into >", "inject* $ into >", "stake in >", "backers", "investors",
             "new investors", "pitching investors", "pitches investors", "convertible notes",
             "strategic investment", "capital injection", "recapitaliz*", "recapitalis*", "ownership stake",
+            r"re:(?<![a-z])rais\w* (?:\w+ ){0,2}(?:capital|money|funds|cash|financing)(?![a-z])",
         ],
         "valuation": [
             "valuation", "valuations", "valued at", "valuing", "values the company", "values it",
@@ -373,7 +374,8 @@ STATUS: dict[str, list[str]] = {
 # A title that names the entity for one of these reasons, with no money cue, is other news.
 OTHER_NEWS: list[str] = [
     "launch*", "unveil*", "introduc*", "release*", "rolls out", "roll out", "rolling out", "debuts",
-    "is here", "free for", "users", "user base", "weekly", "downloads", "sues", "sued", "suing", "lawsuit",
+    "is here", "free for", "users", "user base", "weekly", "every week", "each week", "people a week",
+    "devday", "developer conference", "keynote", "downloads", "sues", "sued", "suing", "lawsuit",
     "court", "judge", "trial", "fires", "fired", "ousted", "ouster", "resign*", "steps down", "leaves",
     "leaving", "departure", "departs", "quits", "exits", "hires", "hired", "appoints", "poaches", "joins",
     "office", "headquarters", "opens", "safety", "ban", "bans", "banned", "privacy", "copyright",
@@ -396,10 +398,15 @@ OTHER_NEWS: list[str] = [
 # Words after which "the company" style references need the entity named elsewhere in the item.
 REFERENCES: list[str] = [
     "the company", "the startup", "the start-up", "the firm", "the group", "the ai company", "the ai firm",
-    "the ai startup", "the ai lab", "the business", "its", "l'entreprise", "la société", "la start-up",
-    "la startup", "la firme", "le groupe", "la jeune pousse", "l'éditeur", "sa", "son", "ses",
-    "das unternehmen", "die firma", "das start-up", "der konzern", "das ki-unternehmen", "seinen", "seine",
-    "la empresa", "la compañía", "la firma", "la startup", "la tecnológica", "sus", "su", "la società",
+    "the ai startup", "the ai lab", "the business", "l'entreprise", "la société", "la start-up",
+    "la startup", "la firme", "le groupe", "la jeune pousse", "l'éditeur",
+    "das unternehmen", "die firma", "das start-up", "der konzern", "das ki-unternehmen",
+    "la empresa", "la compañía", "la firma", "la startup", "la tecnológica", "la società",
     "l'azienda", "il gruppo", "a empresa", "a companhia", "a startup", "het bedrijf", "de onderneming",
-    "同社", "该公司", "这家公司", "該公司", "公司",
+    "同社", "该公司", "这家公司", "該公司", "该企业",
+]
+# Possessives ("its revenue", "sa valorisation") refer back only to an entity named just before.
+POSSESSIVES: list[str] = [
+    "its", "their", "sa", "son", "ses", "sein", "seine", "seinen", "seines", "ihr", "ihre", "ihren",
+    "su", "sus", "sua", "suas", "seu", "seus", "suo", "sua", "suoi", "zijn", "haar", "其",
 ]

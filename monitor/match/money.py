@@ -23,6 +23,7 @@ class Amount:
     start: int
     end: int
     text: str
+    vague: bool = False    # "billions of dollars", "plusieurs milliards": magnitude without a figure
 
 
 _SCALES: dict[str, float] = {
@@ -105,6 +106,18 @@ _MONEY_RE = re.compile(
 )
 
 
+_VAGUE_RE = re.compile(
+    r"(?<![a-z])(?:multi-?billion|multi-?million|multimilliard\w*|milliarden-|"
+    r"(?:several|multiple|many|tens of|hundreds of|a few|plusieurs|des|quelques|dizaines de|centaines de|"
+    r"mehrere|einige|etliche|varios|varias|decenas de|cientos de|miles de|diversi|decine di|centinaia di|"
+    r"dezenas de|centenas de|meerdere|enkele|tientallen)\s(?:milliarden|milliards?|millones|millions?|"
+    r"billions?|trillions?|miliardi|bilhoes|mil milhoes|miljard|miljoen|millionen)|"
+    r"(?:billions|trillions|milliards|milliarden|miliardi|bilhoes|miljarden) (?:of |de |di |d')?"
+    r"(?:dollars|dolares|dollari|euros?|us-dollar|dollar)|"
+    r"数十亿|数百亿|数千亿|数十億|数百億|数千億|巨额|巨額)"
+)
+
+
 def parse_number(s: str) -> float | None:
     """Parse "6.6", "6,6", "1.000", "157.000", "1 000", "10,300.5" into a float.
 
@@ -135,8 +148,11 @@ def parse_number(s: str) -> float | None:
 def extract_amounts(folded: str) -> list[Amount]:
     """Every money amount in folded text, in order of appearance."""
     out: list[Amount] = []
-    if not any(c.isdigit() for c in folded) and not any(s in folded for s in ("illion", "illiard", "illon", "mrd")):
+    if not any(c.isdigit() for c in folded) and not any(
+            s in folded for s in ("illion", "illiard", "illon", "mrd", "ilhoes", "iljard", "iliardi", "数", "巨")):
         return out
+    for m in _VAGUE_RE.finditer(folded):
+        out.append(Amount(0.0, None, m.start(), m.end(), m.group(0), vague=True))
     for m in _MONEY_RE.finditer(folded):
         g = m.groupdict()
         scale_tok = g["s1"] or g["s2"] or g["s3"] or g["s4"] or g["s5"] or g["s6"]
@@ -155,6 +171,7 @@ def extract_amounts(folded: str) -> list[Amount]:
         if currency is None and scale < 1e6:
             continue
         out.append(Amount(num * scale, currency, m.start(), m.end(), text.strip()))
+    out.sort(key=lambda a: a.start)
     return out
 
 

@@ -111,6 +111,7 @@ def _termset(entries: Sequence[tuple[str, str, str]], weak_terms: frozenset[str]
 @dataclass(frozen=True, slots=True)
 class Compiled:
     mentions: TermSet
+    refs: TermSet
     cues: TermSet
     near: TermSet
     adj: TermSet
@@ -268,7 +269,8 @@ def _compile(*, name: str, aliases: list[str], lists: dict[str, list[str]], voca
     mention_entries = [("entity", "", a) for a in aliases]
     mention_entries += [("weak", "", a) for a in lists["weak_aliases"]]
     refs = ([*lexicon.REFERENCES] if generic else []) + lists["references"]
-    mention_entries += [("ref", "", r) for r in dict.fromkeys(refs)]
+    ref_entries = [("ref", "", r) for r in dict.fromkeys(refs)]
+    ref_entries += [("possessive", "", r) for r in (lexicon.POSSESSIVES if generic else [])]
 
     def gen(attr: str, own: str) -> list[str]:
         return list(dict.fromkeys(([*getattr(lexicon, attr)] if generic else []) + lists[own]))
@@ -276,7 +278,8 @@ def _compile(*, name: str, aliases: list[str], lists: dict[str, list[str]], voca
     out_entries = [("outflow", label, t) for label, terms in lexicon.OUTFLOW.items() if generic for t in terms]
     out_entries += [("outflow", label, t) for label, terms in outflow.items() for t in terms]
     status_entries = [("status", label, t) for label, terms in lexicon.STATUS.items() for t in terms]
-    after_srcs = [re.escape(fold(t)).replace(r"\ ", r"\s+") for t in gen("NOT_SUBJECT_AFTER", "not_subject_after")]
+    after_srcs = [re.escape(fold(t)).replace(r"\ ", r"\s+") + ("(?![0-9a-z])" if re.search("[0-9a-z]$", fold(t)) else "")
+                  for t in gen("NOT_SUBJECT_AFTER", "not_subject_after")]
 
     cased = None
     if lists["cased_aliases"]:
@@ -286,6 +289,7 @@ def _compile(*, name: str, aliases: list[str], lists: dict[str, list[str]], voca
     canonical = next((a for a in aliases if not a.startswith("re:")), lists["cased_aliases"][0] if lists["cased_aliases"] else name)
     compiled = Compiled(
         mentions=_termset(mention_entries, frozenset()),
+        refs=_termset(ref_entries, frozenset()),
         cues=_termset(cue_entries, weak_terms),
         near=_termset([("near", "", t) for t in gen("NOT_SUBJECT_NEAR", "not_subject_before")], frozenset()),
         adj=_termset([("adj", "", t) for t in gen("NOT_SUBJECT_ADJ", "not_subject_adjacent")], frozenset()),
