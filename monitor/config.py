@@ -368,6 +368,7 @@ def _describe(e: ValidationError) -> str:
         msg = "unknown key"
     elif kind == "union_tag_invalid":
         tag = err.get("ctx", {}).get("tag")
+        path += ".type"
         msg = f"unknown sink type {tag!r} (known: slack, webhook, email)"
     elif kind == "union_tag_not_found":
         msg = "missing key 'type' (slack, webhook or email)"

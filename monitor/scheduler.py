@@ -32,6 +32,7 @@ class Daemon:
         self.settings = monitor.settings
         self.stop_event = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._last_gauges: dict[str, float] = {}
 
     async def poll_job(self) -> None:
         try:
@@ -41,11 +42,21 @@ class Daemon:
             return
         if report.feeds:
             log.info("%s", report.summary())
+        try:
+            stats = await self.monitor.deps.call_store(self.monitor.deps.store.stats)
+            self._last_gauges = {"monitor_feeds": stats.feeds, "monitor_articles": stats.articles,
+                                 "monitor_stories": stats.stories, "monitor_pending_deliveries": stats.pending}
+        except MonitorError:
+            pass
 
-    async def digest_job(self, name: str) -> None:
+    async def digest_job(self, name: str, catch_up: bool = False) -> None:
+        """Send digest ``name`` for its latest scheduled time, if no process has yet. Triggered by
+        cron (the time just passed; APScheduler may run it up to ``grace_minutes`` late) or, with
+        ``catch_up``, at start for a time missed while the daemon was down."""
         cfg = self.settings.digest(name)
         now = self.monitor.deps.clock.now()
-        when = last_missed_fire(cfg.schedule, cfg.timezone, now, timedelta(minutes=max(cfg.grace_minutes, 1)))
+        window = timedelta(minutes=cfg.grace_minutes if catch_up else max(cfg.grace_minutes, 1))
+        when = last_missed_fire(cfg.schedule, cfg.timezone, now, window) if window > timedelta(0) else None
         if when is None:
             return
         try:
@@ -62,6 +73,13 @@ class Daemon:
                 log.warning("digest not sent digest=%s sink=%s: %s", name, o.sink, o.skipped)
         if all(o.skipped == "nothing pending" for o in outcomes):
             log.info("digest has nothing new digest=%s", name)
+
+    async def startup_job(self) -> None:
+        await self.poll_job()
+        for d in self.settings.digests:
+            if self.stop_event.is_set():
+                return
+            await self.digest_job(d.name, catch_up=True)
 
     async def retry_job(self) -> None:
         for d in self.settings.digests:
@@ -87,18 +105,19 @@ class Daemon:
         now = self.monitor.deps.clock.now()
         tick = self.settings.polling.tick_seconds
         common = {"max_instances": 1, "coalesce": True}
-        sched.add_job(self._wrap(self.poll_job), IntervalTrigger(seconds=tick), id="poll", next_run_time=now,
-                      misfire_grace_time=int(tick), **common)
+        sched.add_job(self._wrap(self.poll_job), IntervalTrigger(seconds=tick), id="poll",
+                      next_run_time=now + timedelta(seconds=tick), misfire_grace_time=int(tick), **common)
         sched.add_job(self._wrap(self.retry_job), IntervalTrigger(seconds=60), id="retry",
                       misfire_grace_time=60, **common)
         for d in self.settings.digests:
             grace = int(max(d.grace_minutes, 1) * 60)
             sched.add_job(self._wrap(self.digest_job), cron_trigger(d.schedule, d.timezone), args=[d.name],
                           id=f"digest:{d.name}", misfire_grace_time=grace, **common)
-            # a time missed while we were down: claimed like any other, so never sent twice
-            sched.add_job(self._wrap(self.digest_job), args=[d.name], id=f"catchup:{d.name}",
-                          next_run_time=now, misfire_grace_time=grace)
+        # at start: one poll, then any digest time missed while we were down (within its grace);
+        # an occurrence is claimed in the database like any other, so it is never sent twice
+        sched.add_job(self._wrap(self.startup_job), id="startup", next_run_time=now)
         self.monitor.warn_unavailable_sinks()
+        server = await self._start_server()
         sched.start()
         log.info("daemon started feeds=%d digests=%s tick=%ss", len(self.settings.feeds),
                  ",".join(d.name for d in self.settings.digests) or "none", tick)
@@ -108,12 +127,39 @@ class Daemon:
             log.info("stopping")
             sched.shutdown(wait=False)
             await self._drain()
+            if server is not None:
+                server.close()
             for sig in (signal.SIGTERM, signal.SIGINT):
                 try:
                     loop.remove_signal_handler(sig)
                 except (NotImplementedError, RuntimeError):
                     pass
             log.info("stopped")
+
+    async def _start_server(self) -> asyncio.AbstractServer | None:
+        listen = self.settings.server.listen
+        if not listen:
+            return None
+        from monitor.server import serve
+
+        try:
+            return await serve(listen, self.monitor.deps.metrics, self._gauges, self._health)
+        except OSError as e:
+            log.error("health server could not listen on %s: %s", listen, e.strerror or e)
+            return None
+
+    def _gauges(self) -> dict[str, float]:
+        return dict(self._last_gauges)
+
+    def _health(self) -> dict[str, Any]:
+        m = self.monitor.deps.metrics
+        now = self.monitor.deps.clock.now()
+        stale = m.last_poll_at is None or (now - m.last_poll_at).total_seconds() > max(
+            3 * self.settings.polling.tick_seconds, 300)
+        return {"status": "starting" if m.last_poll_at is None else ("stale" if stale else "ok"),
+                "last_poll_at": m.last_poll_at.isoformat() if m.last_poll_at else None,
+                "last_successful_poll_at": m.last_successful_poll_at.isoformat()
+                if m.last_successful_poll_at else None}
 
     def _wrap(self, fn: Any) -> Any:
         async def job(*args: Any) -> None:

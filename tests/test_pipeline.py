@@ -1,0 +1,169 @@
+"""End to end in one process: real feed server, real webhook receiver, real database,
+an injected clock. Nothing of the project is patched."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from monitor.app import make_monitor
+from monitor.errors import DeliveryError
+from tests.helpers import NEGATIVE_TITLES, POSITIVE_TITLES, all_source_titles, serve_fixtures, settings
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+async def poll_and_send(monitor, *, all_feeds=False):
+    report = await monitor.poll(all_feeds=all_feeds)
+    outcomes = await monitor.send_digest("daily")
+    return report, outcomes
+
+
+def hook_posts(receiver):
+    return [p for p in receiver.posts if p["path"] == "/hook"]
+
+
+def test_poll_and_digest_deliver_each_story_once(feed_server, receiver, db_url, clock):
+    urls = serve_fixtures(feed_server)
+    s = settings(urls, receiver, db_url)
+
+    async def scenario():
+        async with make_monitor(s, clock=clock, parse_workers=0) as m:
+            report, outcomes = await poll_and_send(m)
+            assert not report.failed, [str(f.error) for f in report.failed]
+            assert sum(f.new_articles for f in report.feeds) > 10
+            assert {o.sink for o in outcomes if o.run_id} == {"archive", "team-slack"}
+            clock.advance(hours=1)
+            report2, outcomes2 = await poll_and_send(m, all_feeds=True)
+            assert sum(f.new_articles for f in report2.feeds) == 0
+            assert all(f.not_modified for f in report2.feeds)
+            assert all(o.skipped == "nothing pending" for o in outcomes2)
+
+    run(scenario())
+    posts = hook_posts(receiver)
+    assert len(posts) == 1
+    payload = receiver.json_posts()[receiver.posts.index(posts[0])]
+    titles = all_source_titles(payload)
+    for t in POSITIVE_TITLES:
+        assert sum(t in x for x in titles) == 1, (t, titles)
+    for t in NEGATIVE_TITLES:
+        assert not any(t in x for x in titles), (t, titles)
+    assert len(payload["stories"]) <= len(POSITIVE_TITLES)
+    slack = [p for p in receiver.posts if p["path"] == "/slack"]
+    assert slack and all(b"OpenAI" in p["body"] for p in slack)
+
+
+def test_failed_send_stays_pending_and_retries_with_the_same_id(feed_server, receiver, sqlite_url, clock):
+    urls = serve_fixtures(feed_server)
+    s = settings(urls, receiver, sqlite_url)
+    receiver.responses.append((500, {}, b"rollup_error"))
+
+    async def scenario():
+        async with make_monitor(s, clock=clock, parse_workers=0) as m:
+            await m.poll()
+            first = await m.send_digest("daily")
+            failed = [o for o in first if o.sink == "archive"][0]
+            assert isinstance(failed.error, DeliveryError)
+            # back-off: a scheduled retry right away sends nothing
+            assert [o.skipped for o in await m.send_digest("daily", retries_only=True)
+                    if o.sink == "archive"] == ["nothing pending"]
+            clock.advance(hours=3)
+            retried = [o for o in await m.send_digest("daily", retries_only=True) if o.sink == "archive"][0]
+            assert retried.run_id == failed.run_id and retried.error is None
+            assert all(o.skipped for o in await m.send_digest("daily"))
+
+    run(scenario())
+    ids = [p["headers"]["webhook-id"] for p in hook_posts(receiver)]
+    assert len(ids) == 2 and ids[0] == ids[1]
+
+
+def test_permanent_failure_is_not_retried(feed_server, receiver, sqlite_url, clock):
+    urls = serve_fixtures(feed_server)
+    s = settings(urls, receiver, sqlite_url)
+    receiver.responses.append((410, {}, b"channel_is_archived"))
+
+    async def scenario():
+        async with make_monitor(s, clock=clock, parse_workers=0) as m:
+            await m.poll()
+            out = [o for o in await m.send_digest("daily") if o.sink == "archive"][0]
+            assert out.error.permanent
+            clock.advance(days=1)
+            assert [o.skipped for o in await m.send_digest("daily") if o.sink == "archive"] == ["nothing pending"]
+
+    run(scenario())
+    assert len(hook_posts(receiver)) == 1
+
+
+def test_sink_without_its_variable_keeps_deliveries_pending(feed_server, receiver, sqlite_url, clock, caplog):
+    urls = serve_fixtures(feed_server)
+    s = settings(urls, None, sqlite_url)  # both sinks reference unset variables
+
+    async def scenario():
+        async with make_monitor(s, clock=clock, parse_workers=0) as m:
+            await m.poll()
+            await m.poll()
+            outs = await m.send_digest("daily")
+            assert all("HOOK_URL" in o.skipped or "SLACK_WEBHOOK_URL" in o.skipped for o in outs)
+            return await m.preview("daily")
+
+    with caplog.at_level("WARNING"):
+        preview = run(scenario())
+    assert preview.stories
+    nowhere = [r for r in caplog.records if "nowhere to go" in r.getMessage()]
+    assert len(nowhere) == 1
+
+
+def test_one_broken_feed_never_stops_the_others(feed_server, receiver, sqlite_url, clock):
+    urls = serve_fixtures(feed_server)
+    broken = [feed_server.add("/500", b"oops", status=500, etag=False),
+              feed_server.add("/html", b"<!doctype html><html><body>Just a moment</body></html>",
+                              content_type="text/html"),
+              feed_server.add("/empty", b""),
+              feed_server.url("/missing")]
+    s = settings(broken + urls, receiver, sqlite_url)
+
+    async def scenario():
+        async with make_monitor(s, clock=clock, parse_workers=0) as m:
+            report = await m.poll()
+            reasons = sorted(getattr(f.error, "reason", "?") for f in report.failed)
+            assert reasons == ["empty_body", "http_status", "http_status", "not_a_feed"]
+            assert sum(f.new_articles for f in report.feeds) > 10
+            # failing feeds back off: not due again right away
+            clock.advance(minutes=1)
+            again = await m.poll()
+            assert again.feeds == ()
+
+    run(scenario())
+
+
+def test_process_pool_parsing(feed_server, receiver, sqlite_url, clock):
+    urls = serve_fixtures(feed_server)
+    s = settings(urls, receiver, sqlite_url)
+
+    async def scenario():
+        async with make_monitor(s, clock=clock, parse_workers=1) as m:
+            report = await m.poll()
+            assert not report.failed and sum(f.new_articles for f in report.feeds) > 10
+
+    run(scenario())
+
+
+@pytest.mark.parametrize("old_days, delivered", [(10, True), (400, False)])
+def test_old_articles_are_stored_but_not_delivered(feed_server, receiver, sqlite_url, clock, old_days, delivered):
+    from datetime import timedelta
+
+    urls = serve_fixtures(feed_server)[:1]
+    s = settings(urls, receiver, sqlite_url, polling={"max_age_days": 30})
+    clock.set(clock.now().replace(year=2025, month=3, day=31) + timedelta(days=old_days))
+
+    async def scenario():
+        async with make_monitor(s, clock=clock, parse_workers=0) as m:
+            report = await m.poll()
+            assert report.feeds[0].new_articles == 4
+            return await m.send_digest("daily")
+
+    outs = run(scenario())
+    assert any(o.run_id for o in outs) is delivered
