@@ -4,8 +4,8 @@ The only module that reads the config file or the environment. Errors are
 :class:`~monitor.errors.ConfigError` with one line naming the key path, e.g.
 ``digests[0].sinks: unknown sink 'slak' (known: team-slack, archive)``.
 
-``${VAR}`` in any string expands from the environment (``${VAR:-default}`` gives a default). A missing variable is an error,
-except inside a sink: that sink is then *unavailable* (``Sink.missing_env``) so that
+``${VAR}`` in any string expands from the environment (``${VAR:-default}`` gives a default).
+A missing variable is an error, except inside a sink: that sink is then *unavailable* (``Sink.missing_env``) so that
 ``run`` and ``poll`` keep working and keep its deliveries pending, while commands that
 need the sink (``digest send``, ``sinks test``) fail with a clear message.
 """

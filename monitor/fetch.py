@@ -93,7 +93,7 @@ class Fetcher:
             headers["If-Modified-Since"] = last_modified
         origin = _origin(url)
         current = url
-        for hop in range(self.policy.max_redirects + 1):
+        for _hop in range(self.policy.max_redirects + 1):
             try:
                 async with self.client.stream("GET", current, headers=headers) as resp:
                     if resp.status_code in (301, 302, 303, 307, 308):

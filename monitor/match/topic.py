@@ -44,32 +44,72 @@ class Term:
     backward: bool = False    # background span runs back to the previous comma
 
 
+_GAP = r"[^.;!?]{1,40}?"
+_SEP = r"[\s\-]+"
+_OPT_HYPHEN = r"[\s\-]?"
+_STAR = r"[\w\-]*"
+_APOS = r"['\s]?"
+_SPECIAL = (_GAP, _SEP, _OPT_HYPHEN, _STAR, _APOS)
+_LATIN = "0-9a-z"
+_LATIN_RE = re.compile(f"[{_LATIN}]")
+
+
 class TermSet:
-    """Many terms in one regular expression: one pass over a text finds them all."""
+    """Many terms in one regular expression: one pass over a text finds them all.
+
+    Plain terms are compiled into a prefix tree (fast whatever the number of terms); an empty
+    group marks where each term ends, so ``lastindex`` names the term that matched. ``re:``
+    terms are tried first, as a plain alternation.
+    """
 
     __slots__ = ("regex", "terms")
 
-    def __init__(self, terms: Sequence[Term], srcs: Sequence[str]) -> None:
-        order = sorted(range(len(terms)), key=lambda i: (not terms[i].text.startswith("re:"), -len(srcs[i])))
-        parts: list[str] = []
+    def __init__(self, terms: Sequence[Term], sources: Sequence[str | list[str]]) -> None:
         self.terms: dict[int, Term] = {}
+        parts: list[str] = []
         group = 1
-        for i in order:
-            parts.append(f"({srcs[i]})")
-            self.terms[group] = terms[i]
-            group += 1 + re.compile(srcs[i]).groups
+        for term, src in zip(terms, sources, strict=True):
+            if isinstance(src, str):
+                parts.append(f"({src})")
+                self.terms[group] = term
+                group += 1 + re.compile(src).groups
+        latin: dict[Any, Any] = {}
+        cjk: dict[Any, Any] = {}
+        for idx, src in enumerate(sources):
+            if isinstance(src, list) and src:
+                node = latin if _LATIN_RE.fullmatch(src[0]) else cjk
+                for atom in src:
+                    node = node.setdefault(atom, {})
+                node.setdefault(None, []).append(idx)
+        for tree, prefix in ((latin, f"(?<![{_LATIN}])"), (cjk, "")):
+            if tree:
+                body, group = self._emit(tree, terms, group)
+                parts.append(prefix + body)
         self.regex = re.compile("|".join(parts) if parts else r"(?!x)x")
 
+    def _emit(self, node: dict[Any, Any], terms: Sequence[Term], group: int) -> tuple[str, int]:
+        alts: list[str] = []
+        for atom in sorted((k for k in node if k is not None), key=lambda a: a in _SPECIAL):
+            sub, group = self._emit(node[atom], terms, group)
+            alts.append(atom + sub)
+        if None in node:
+            idx = node[None][0]
+            self.terms[group] = terms[idx]
+            group += 1
+            last = fold(terms[idx].text.strip().rstrip("$>").strip())
+            bound = f"(?![{_LATIN}])" if re.search(f"[{_LATIN}]$", last) else ""
+            alts.append("()" + bound)
+        if len(alts) == 1:
+            return alts[0], group
+        return "(?:" + "|".join(alts) + ")", group
+
     def finditer(self, text: str) -> list[tuple[int, int, Term]]:
-        return [(m.start(), m.end(), self.terms[m.lastindex or 0]) for m in self.regex.finditer(text)
-                if m.lastindex in self.terms]
+        terms = self.terms
+        return [(m.start(), m.end(), terms[m.lastindex]) for m in self.regex.finditer(text) if m.lastindex in terms]
 
 
-_LATIN = "0-9a-z"
-
-
-def term_source(term: str) -> tuple[str, dict[str, bool]]:
-    """Regular expression (on folded text) and flags for one term in the documented syntax."""
+def term_source(term: str) -> tuple[str | list[str], dict[str, bool]]:
+    """Regex (``re:`` terms) or list of regex atoms (plain terms) on folded text, and the flags."""
     t = term.strip()
     flags = {"needs_amount": False, "entity_after": False, "backward": False}
     if t.startswith("<"):
@@ -79,24 +119,24 @@ def term_source(term: str) -> tuple[str, dict[str, bool]]:
         t = t[:-2].rstrip()
     if t.startswith("re:"):
         return t[3:], flags
-    words = fold(t).split()
-    out: list[str] = []
-    for w in words:
+    atoms: list[str] = []
+    for w in fold(t).split():
+        if atoms:
+            atoms.append(_SEP)
         if w == "$":
             flags["needs_amount"] = True
-            out.append(r"[^.;!?]{1,40}?")
+            atoms.append(_GAP)
             continue
         star = w.endswith("*") and len(w) > 1
-        w = w.rstrip("*") if star else w
-        piece = re.escape(w).replace(r"\-", r"[\s\-]?").replace("'", r"['\s]?")
-        out.append(piece + (r"[\w\-]*" if star else ""))
-    src = r"[\s\-]+".join(out)
-    first, last = words[0][0], words[-1].rstrip("*")[-1:]
-    if re.match(f"[{_LATIN}]", first):
-        src = f"(?<![{_LATIN}])" + src
-    if not words[-1].endswith("*") and last and re.match(f"[{_LATIN}]", last):
-        src += f"(?![{_LATIN}])"
-    return src, flags
+        for ch in w.rstrip("*") if star else w:
+            atoms.append(_OPT_HYPHEN if ch == "-" else _APOS if ch == "'" else re.escape(ch))
+        if star:
+            atoms.append(_STAR)
+    return atoms, flags
+
+
+def _source_regex(src: str | list[str]) -> str:
+    return src if isinstance(src, str) else "".join(src)
 
 
 def _termset(entries: Sequence[tuple[str, str, str]], weak_terms: frozenset[str]) -> TermSet:
@@ -152,7 +192,7 @@ def _strings(value: Any, path: str) -> list[str]:
     for i, v in enumerate(value):
         src, _ = term_source(v)
         try:
-            re.compile(src)
+            re.compile(_source_regex(src))
         except re.error as e:
             raise ConfigError(f"{path}[{i}]: invalid pattern {v!r}: {e}") from e
     return list(value)

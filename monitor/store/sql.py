@@ -132,9 +132,9 @@ class SqlStore:
     def remove_feed(self, url: str) -> bool:
         """Disable a feed; its history is kept."""
         with self._tx() as s:
-            res = s.execute(update(t.Feed).where(t.Feed.url == url, t.Feed.enabled.is_(True))
-                            .values(enabled=False))
-            return bool(res.rowcount)
+            changed = s.scalars(update(t.Feed).where(t.Feed.url == url, t.Feed.enabled.is_(True))
+                                .values(enabled=False).returning(t.Feed.id)).all()
+            return bool(changed)
 
     def list_feeds(self) -> list[FeedInfo]:
         with self._tx() as s:
@@ -259,7 +259,8 @@ class SqlStore:
             .order_by(t.MatchRow.story_id)).all()
         grouped: dict[int, list[Mapping[str, Any]]] = {}
         for story_id, features in rows:
-            grouped.setdefault(story_id, []).append(features or {})
+            if story_id is not None:
+                grouped.setdefault(story_id, []).append(features or {})
         return list(grouped.items())
 
     # ---- digests ----------------------------------------------------------------------------
@@ -351,7 +352,7 @@ class SqlStore:
                 .join(t.Article, t.Article.id == t.MatchRow.article_id)
                 .where(t.MatchRow.story_id.in_(list(stories)))
                 .order_by(t.Article.published.is_(None), t.Article.published, t.Article.id)).all()
-        members: dict[int, list[tuple[float, t.Article]]] = {}
+        members: dict[int | None, list[tuple[float, t.Article]]] = {}
         for story_id, score, article in rows:
             members.setdefault(story_id, []).append((score, article))
         out = []
