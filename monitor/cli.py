@@ -227,8 +227,11 @@ async def _async_command(args: argparse.Namespace, settings: Settings) -> int:
                 missing = settings.sinks[sink].missing_env
                 if missing:
                     raise ConfigError(f"sinks.{sink}: environment variable {', '.join(missing)} is not set")
+    lock = _single_instance(settings) if cmd == "run" else None
     monitor = make_monitor(settings, parse_workers=0 if cmd != "run" and cmd != "poll" else None)
     async with monitor:
+        if cmd == "digest":
+            return await _digest_command(monitor, args)
         if cmd == "poll":
             report = await monitor.poll(all_feeds=args.all)
             print(report.summary())
@@ -238,25 +241,54 @@ async def _async_command(args: argparse.Namespace, settings: Settings) -> int:
         if cmd == "run":
             from monitor.scheduler import Daemon
 
-            await Daemon(monitor).run()
-            return 0
-        if cmd == "digest" and args.digest_command == "send":
-            outcomes = await monitor.send_digest(args.name, manual=True)
-            failed = False
-            for o in outcomes:
-                if o.error:
-                    failed = True
-                    print(f"{o.sink}: failed ({o.stories} stories stay pending): {o.error}")
-                elif o.skipped:
-                    print(f"{o.sink}: {o.skipped}")
-                else:
-                    print(f"{o.sink}: sent {o.stories} stories in {o.messages} message(s), digest id {o.run_id}")
-            return 1 if failed else 0
-        if cmd == "digest" and args.digest_command == "preview":
-            digest = await monitor.preview(args.name)
-            _print_preview(digest, args.format)
+            try:
+                await Daemon(monitor).run()
+            finally:
+                if lock is not None:
+                    lock.close()
             return 0
     raise ConfigError(f"unknown command {cmd!r}")
+
+
+def _single_instance(settings: Settings) -> Any:
+    """On SQLite, one daemon per database file: a second one fails at once. The lock is an
+    ``flock`` on ``<db>.lock``, released by the kernel when the process dies."""
+    import fcntl
+    import re
+
+    m = re.match(r"^sqlite(\+\w+)?:///(.+)$", settings.database_url)
+    if not m or m.group(2) == ":memory:":
+        return None
+    lock_path = m.group(2) + ".lock"
+    try:
+        fh = open(lock_path, "a+")  # noqa: SIM115 - held for the process lifetime
+    except OSError as e:
+        raise StoreError(f"cannot open lock file {lock_path}: {e.strerror}") from None
+    try:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        fh.close()
+        raise StoreError(f"another monitor daemon is running on this database (it holds {lock_path}); "
+                         "use PostgreSQL to run several workers") from None
+    return fh
+
+
+async def _digest_command(monitor: Any, args: argparse.Namespace) -> int:
+    if args.digest_command == "send":
+        outcomes = await monitor.send_digest(args.name, manual=True)
+        failed = False
+        for o in outcomes:
+            if o.error:
+                failed = True
+                print(f"{o.sink}: failed ({o.stories} stories stay pending): {o.error}")
+            elif o.skipped:
+                print(f"{o.sink}: {o.skipped}")
+            else:
+                print(f"{o.sink}: sent {o.stories} stories in {o.messages} message(s), digest id {o.run_id}")
+        return 1 if failed else 0
+    digest = await monitor.preview(args.name)
+    _print_preview(digest, args.format)
+    return 0
 
 
 def _print_preview(digest: Any, fmt: str) -> None:

@@ -196,3 +196,17 @@ def test_run_sends_the_digest_at_its_cron_time(tmp_path, feed_server, receiver):
         code, err = _stop(proc)
     assert code == 0, err
     assert len([p for p in receiver.posts if p["path"] == "/hook"]) == 1
+
+
+def test_second_daemon_on_the_same_sqlite_file_exits_at_once(tmp_path, feed_server, receiver):
+    d = config_dict([], receiver, f"sqlite:///{tmp_path / 'm.db'}")
+    c = write_config(tmp_path / "c.toml", d)
+    first = _start_daemon(c)
+    try:
+        assert _wait(lambda: (tmp_path / "m.db.lock").exists(), 20)
+        time.sleep(1)
+        second = monitor("--config", str(c), "run", check=False, timeout=30)
+        assert second.returncode == 1 and "another monitor daemon is running" in second.stderr
+    finally:
+        code, err = _stop(first)
+    assert code == 0, err
