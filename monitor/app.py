@@ -17,10 +17,11 @@ import httpx
 
 from monitor.clock import Clock, SystemClock
 from monitor.config import Settings
+from monitor.delivery import preview_digest, send_digest
 from monitor.errors import DeliveryError
 from monitor.fetch import Fetcher, FetchPolicy, make_client, user_agent
 from monitor.parse import ParsedFeed, parse_feed
-from monitor.pipeline import Deps, Metrics, poll_once, preview_digest, send_digest
+from monitor.pipeline import Deps, Metrics, poll_once
 from monitor.sinks import Sink, build_sink
 from monitor.store import open_store
 from monitor.types import Digest, RunReport, SinkOutcome

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import uuid
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -22,14 +21,13 @@ from monitor.store import (
     FeedState,
     FetchMeta,
     NewItem,
-    PendingRun,
     RecordResult,
     Routes,
     StoreStats,
     StoryAssigner,
 )
 from monitor.store import tables as t
-from monitor.types import DigestStory, Event, Source
+from monitor.store.outbox import OutboxMixin
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -45,7 +43,7 @@ def _redact_db_url(url: str) -> str:
         return "<database url>"
 
 
-class SqlStore:
+class SqlStore(OutboxMixin):
     """:class:`monitor.store` contract on SQLAlchemy. Write transactions are short and never
     span network I/O."""
 
@@ -262,116 +260,6 @@ class SqlStore:
             if story_id is not None:
                 grouped.setdefault(story_id, []).append(features or {})
         return list(grouped.items())
-
-    # ---- digests ----------------------------------------------------------------------------
-
-    def claim_occurrence(self, digest: str, scheduled_for: datetime, now: datetime) -> bool:
-        """True for exactly one caller per (digest, scheduled time), across processes."""
-        with self._tx() as s:
-            res = s.execute(self._insert(t.DigestOccurrence).values(
-                digest=digest, scheduled_for=scheduled_for, claimed_at=now).on_conflict_do_nothing()
-                .returning(t.DigestOccurrence.digest))
-            return res.scalar() is not None
-
-    def claim_runs(self, digest: str, sink: str, now: datetime, *, lease: timedelta,
-                   ignore_backoff: bool = False, retries_only: bool = False) -> list[PendingRun]:
-        """Lease what (digest, sink) has not received: earlier unsent runs first (same id, so a
-        receiver can drop a duplicate), then one new run holding every new pending story."""
-        with self._tx() as s:
-            pending = (t.Delivery.digest == digest) & (t.Delivery.sink == sink) & (t.Delivery.status == "pending")
-            if not ignore_backoff:
-                pending = pending & or_(t.Delivery.next_attempt_at.is_(None), t.Delivery.next_attempt_at <= now)
-            if retries_only:
-                pending = pending & t.Delivery.run_id.is_not(None)
-            rows = s.execute(select(t.Delivery.id, t.Delivery.story_id, t.Delivery.run_id, t.Delivery.attempts)
-                             .where(pending).order_by(t.Delivery.id)
-                             .with_for_update(skip_locked=True)).all()
-            if not rows:
-                return []
-            run_ids = {r.run_id for r in rows if r.run_id}
-            busy = set(s.scalars(select(t.DigestRun.id).where(
-                t.DigestRun.id.in_(run_ids), t.DigestRun.lease_until > now)).all()) if run_ids else set()
-            runs: dict[str, list[Any]] = {}
-            fresh = []
-            for r in rows:
-                if r.run_id is None:
-                    fresh.append(r)
-                elif r.run_id not in busy:
-                    runs.setdefault(r.run_id, []).append(r)
-            if fresh:
-                run_id = uuid.uuid4().hex
-                s.add(t.DigestRun(id=run_id, digest=digest, sink=sink, created_at=now))
-                s.flush()
-                s.execute(update(t.Delivery).where(t.Delivery.id.in_([r.id for r in fresh])).values(run_id=run_id))
-                runs[run_id] = fresh
-            if not runs:
-                return []
-            s.execute(update(t.DigestRun).where(t.DigestRun.id.in_(list(runs))).values(lease_until=now + lease))
-            created = dict(s.execute(select(t.DigestRun.id, t.DigestRun.created_at)
-                                     .where(t.DigestRun.id.in_(list(runs)))).all())
-            return [PendingRun(run_id=rid, digest=digest, sink=sink,
-                               story_ids=tuple(r.story_id for r in rs), created_at=created[rid],
-                               attempts=max(r.attempts for r in rs))
-                    for rid, rs in sorted(runs.items(), key=lambda kv: created[kv[0]])]
-
-    def pending_story_ids(self, digest: str, sinks: Sequence[str]) -> list[int]:
-        with self._tx() as s:
-            return list(s.scalars(select(t.Delivery.story_id).where(
-                t.Delivery.digest == digest, t.Delivery.sink.in_(list(sinks)), t.Delivery.status == "pending")
-                .distinct().order_by(t.Delivery.story_id)).all())
-
-    def mark_run_sent(self, run_id: str, now: datetime) -> None:
-        with self._tx() as s:
-            s.execute(update(t.Delivery).where(t.Delivery.run_id == run_id, t.Delivery.status == "pending")
-                      .values(status="sent", sent_at=now, attempts=t.Delivery.attempts + 1, last_error=None))
-            s.execute(update(t.DigestRun).where(t.DigestRun.id == run_id).values(sent_at=now, lease_until=None))
-
-    def mark_run_failed(self, run_id: str, error: str, now: datetime, next_attempt_at: datetime | None,
-                        *, permanent: bool = False) -> None:
-        """Keep the run pending (same id) until ``next_attempt_at``; a permanent failure is
-        recorded as ``failed`` and not retried."""
-        with self._tx() as s:
-            s.execute(update(t.Delivery).where(t.Delivery.run_id == run_id, t.Delivery.status == "pending")
-                      .values(status="failed" if permanent else "pending", attempts=t.Delivery.attempts + 1,
-                              last_error=error[:500], next_attempt_at=next_attempt_at))
-            s.execute(update(t.DigestRun).where(t.DigestRun.id == run_id).values(lease_until=None))
-
-    def release_run(self, run_id: str) -> None:
-        """Give up a claimed run without sending it (it stays pending, same id)."""
-        with self._tx() as s:
-            s.execute(update(t.DigestRun).where(t.DigestRun.id == run_id).values(lease_until=None))
-
-    def load_stories(self, story_ids: Sequence[int]) -> list[DigestStory]:
-        """Stories with every source (the headline's own included), oldest story first."""
-        if not story_ids:
-            return []
-        with self._tx() as s:
-            stories = {st.id: st for st in s.scalars(select(t.Story).where(t.Story.id.in_(list(story_ids))))}
-            rows = s.execute(
-                select(t.MatchRow.story_id, t.MatchRow.score, t.Article)
-                .join(t.Article, t.Article.id == t.MatchRow.article_id)
-                .where(t.MatchRow.story_id.in_(list(stories)))
-                .order_by(t.Article.published.is_(None), t.Article.published, t.Article.id)).all()
-        members: dict[int | None, list[tuple[float, t.Article]]] = {}
-        for story_id, score, article in rows:
-            members.setdefault(story_id, []).append((score, article))
-        out = []
-        for sid in sorted(stories, key=lambda i: (stories[i].first_seen, i)):
-            st = stories[sid]
-            arts = members.get(sid, [])
-            seen: set[int] = set()
-            sources = []
-            for _, a in arts:
-                if a.id in seen:
-                    continue
-                seen.add(a.id)
-                sources.append(Source(title=a.title, url=a.link, source=a.source, published=a.published,
-                                      lang=a.lang))
-            head = next((a for _, a in arts if a.id == st.headline_article_id), arts[0][1] if arts else None)
-            out.append(DigestStory(id=sid, title=head.title if head else "", url=head.link if head else None,
-                                   topic=st.topic, event=Event.from_dict(st.event), sources=tuple(sources),
-                                   first_seen=st.first_seen))
-        return out
 
     def stats(self) -> StoreStats:
         with self._tx() as s:
