@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass, field
 
 from monitor.match.money import Amount, extract_amounts
-from monitor.match.text import clean, fold, is_caption, split_sentences
+from monitor.match.text import clean, fold, is_caption, sentence_spans
 from monitor.match.topic import Term, Topic
 from monitor.types import Article, Event, Match, Reason
 
@@ -31,9 +31,15 @@ _FUNDING_FAMILY = {"funding", "valuation", "share_sale", "credit", "ipo", "inves
 _REVENUE_FAMILY = {"revenue", "loss", "financials"}
 _KIND_PRIORITY = ("share_sale", "credit", "ipo", "funding", "investment", "valuation", "loss", "revenue", "financials")
 _MAX_SUMMARY = 1500
-_GAP_ARTICLE = re.compile(r"^[\s\"'(]*(?:(?:the|a|an|la|le|les|l'|el|los|las|die|der|das|den|de|het|o|os|il|lo|"
+_MENTION_ROLES = {"entity", "weak", "ref", "possessive"}
+_GAP_ARTICLE = re.compile(r"[\s\"'(]*(?:(?:the|a|an|la|le|les|l'|el|los|las|die|der|das|den|de|het|o|os|il|lo|"
                           r"do|da|dos|das|del|di|du|des|d'|of|de la|米|美国)\s*)?[\s\"'(]*$")
 _COMMA = re.compile(r"[,;:(（、，]")
+_POSSESSIVE_WHY = "possessive of something else"
+# ", valued at $300B," / ", valorisée 500 milliards de dollars depuis ...,": an appositive restates a known figure
+_APPOSITIVE = re.compile(r",\s*(?:(?:last|recently|most recently|now|currently|already|dernierement|deja|zuletzt|"
+                         r"jetzt|ya|gia|ja)\s+)?$")
+_PARTICIPLE = re.compile(r"valued|valorise|avaliad|valutat|valorad|bewertet|gewaardeerd")
 
 
 @dataclass(slots=True)
@@ -57,7 +63,10 @@ class Cue:
 @dataclass(slots=True)
 class Sentence:
     field: str
-    text: str
+    text: str          # the whole folded field; the sentence is text[start:end]
+    start: int
+    end: int
+    hits: list[tuple[int, int, Term]] = field(default_factory=list)
     mentions: list[Mention] = field(default_factory=list)
     cues: list[Cue] = field(default_factory=list)
     amounts: list[Amount] = field(default_factory=list)
@@ -65,6 +74,9 @@ class Sentence:
     other: list[tuple[int, int, Term]] = field(default_factory=list)
     positive: bool = False
     implicit: bool = False     # no mention, but the title names the entity as its subject
+
+    def role(self, role: str) -> list[tuple[int, int, Term]]:
+        return [h for h in self.hits if h[2].role == role]
 
     def core_mentions(self) -> list[Mention]:
         return [m for m in self.mentions if m.core]
@@ -89,69 +101,91 @@ def _snippet(text: str, start: int, end: int, pad: int = 30) -> str:
     return ("…" if a else "") + text[a:b].strip() + ("…" if b < len(text) else "")
 
 
-def _sentences(raw: str, field_name: str, topic: Topic, limit: int | None = None) -> list[Sentence]:
+def _field(raw: str, field_name: str, topic: Topic, limit: int | None = None) -> list[Sentence]:
+    """Clean, fold and scan one field once; hand each sentence its hits and amounts."""
     c = topic.compiled
     text = clean(raw)
     if limit and len(text) > limit:
         text = text[:limit]
     if c.cased is not None:
-        text = c.cased.sub(c.canonical, text)
-    return [Sentence(field_name, fold(s)) for s in split_sentences(text)]
-
-
-_POSSESSIVE_WHY = "possessive of something else"
+        text = c.cased.sub(lambda m: c.canonical if not (m.start() and m.string[m.start() - 1].isalnum())
+                           else m.group(), text)
+    f = fold(text)
+    sents = [Sentence(field_name, f, a, b) for a, b in sentence_spans(text)]
+    if not sents:
+        return sents
+    hits = c.terms.finditer(f)
+    # an entity alias written as a pattern wins over shorter words it contains ("the company behind ...")
+    alias_spans = [(a, b) for a, b, t in hits if t.role == "entity" and t.text.startswith("re:")]
+    if alias_spans:
+        hits = [h for h in hits if h[2].role not in _MENTION_ROLES or h[2].text.startswith("re:")
+                or not any(h[0] < b and h[1] > a for a, b in alias_spans)]
+    amounts = extract_amounts(f)
+    i = 0
+    for h in hits:
+        while i < len(sents) - 1 and h[0] >= sents[i].end:
+            i += 1
+        sents[i].hits.append(h)
+    i = 0
+    for am in amounts:
+        while i < len(sents) - 1 and am.start >= sents[i].end:
+            i += 1
+        sents[i].amounts.append(am)
+    return sents
 
 
 def _classify_mentions(s: Sentence, topic: Topic) -> None:
     c = topic.compiled
     f = s.text
-    found = [Mention(a, b, t) for a, b, t in c.mentions.finditer(f)]
-    if found or len(f) > 0:
-        spans = [(m.start, m.end) for m in found]
-        found += [Mention(a, b, t) for a, b, t in c.refs.finditer(f)
-                  if not any(a < e and b > st for st, e in spans)]
-        found.sort(key=lambda m: m.start)
-    for m in found:
-        start, end, term = m.start, m.end, m.term
+    near = s.role("near")
+    adj = s.role("adj")
+    last_end = -1
+    for start, end, term in s.hits:
+        if term.role not in _MENTION_ROLES or start < last_end:
+            continue
+        last_end = end
+        m = Mention(start, end, term)
+        s.mentions.append(m)
         if term.role in ("ref", "possessive"):
-            s.mentions.append(m)
             continue
         after = c.after.match(f, end)
         if after:
             m.core, m.why = False, f"followed by '{after.group(0).strip()}'"
-        elif term.role == "weak" and f.startswith("'s ", end) and not c.cues.regex.match(f, end + 3):
+            continue
+        if term.role == "weak" and f.startswith("'s ", end) and not any(
+                h[2].role == "cue" and h[0] <= end + 4 for h in s.hits if h[0] >= end):
             m.core, m.why = False, _POSSESSIVE_WHY
-        else:
-            lo = max(0, start - 45)
-            for _, he, ht in c.near.finditer(f[lo:start]):
-                if not _COMMA.search(f, lo + he, start):
-                    m.core, m.why = False, f"after '{ht.text}'"
-            lo = max(0, start - 18)
-            for _, he, ht in c.adj.finditer(f[lo:start]):
-                if _GAP_ARTICLE.match(f[lo + he:start]):
-                    m.core, m.why = False, f"after '{ht.text}'"
-        s.mentions.append(m)
+            continue
+        for _, he, ht in near:
+            if he <= start and start - he <= 45 and not _COMMA.search(f, he, start):
+                m.core, m.why = False, f"after '{ht.text}'"
+        for _, he, ht in adj:
+            if he <= start and start - he <= 18 and _GAP_ARTICLE.match(f, he, start):
+                m.core, m.why = False, f"after '{ht.text}'"
 
 
 def _amount_near(s: Sentence, start: int, end: int, before: int = 30, after: int = 45) -> bool:
     return any(a.end >= start - before and a.start <= end + after for a in s.amounts)
 
 
-def _live_cues(s: Sentence, topic: Topic, kinds: set[str]) -> None:
-    c = topic.compiled
+def _live_cues(s: Sentence, kinds: set[str]) -> None:
     f = s.text
-    s.amounts = extract_amounts(f)
-    s.outflow = c.outflow.finditer(f) if s.mentions or s.field == "title" else []
+    s.outflow = s.role("outflow")
     bg_spans: list[tuple[int, int]] = []
-    for bs, be, bt in c.background.finditer(f):
+    for bs, be, bt in s.role("background"):
         if bt.backward:
-            cm = [m.end() for m in _COMMA.finditer(f, 0, bs)]
-            bg_spans.append((cm[-1] if cm else 0, be))
+            cm = [m.end() for m in _COMMA.finditer(f, s.start, bs)]
+            bg_spans.append((cm[-1] if cm else s.start, be))
         else:
-            nxt = _COMMA.search(f, be)
-            bg_spans.append((bs, nxt.start() if nxt else len(f)))
+            nxt = _COMMA.search(f, be, s.end)
+            bg_spans.append((bs, nxt.start() if nxt else s.end))
     out_labels = {t.kind for _, _, t in s.outflow}
-    cues = [Cue(a, b, t) for a, b, t in c.cues.finditer(f) if t.kind in kinds]
+    cues = [Cue(a, b, t) for a, b, t in s.hits if t.role == "cue" and t.kind in kinds]
+    for cue in cues:
+        if (cue.term.kind == "valuation" and _PARTICIPLE.match(f, cue.start)
+                and _APPOSITIVE.search(f, max(s.start, cue.start - 30), cue.start)):
+            nxt = _COMMA.search(f, cue.end, s.end)
+            bg_spans.append((cue.start, nxt.start() if nxt else s.end))
     strong_present = False
     for cue in cues:
         t = cue.term
@@ -176,7 +210,6 @@ def _live_cues(s: Sentence, topic: Topic, kinds: set[str]) -> None:
 
 def analyze(article: Article, topic: Topic) -> Analysis:
     """Read an article against a topic; the result carries every sentence's evidence and the verdict."""
-    c = topic.compiled
     kinds = set(topic.kinds)
     if "funding" in kinds:
         kinds |= _FUNDING_FAMILY
@@ -184,8 +217,8 @@ def analyze(article: Article, topic: Topic) -> Analysis:
         kinds |= _REVENUE_FAMILY
     title_raw = article.title or ""
     caption = is_caption(title_raw)
-    title = _sentences(title_raw, "title", topic)
-    summary = _sentences(article.summary or "", "summary", topic, _MAX_SUMMARY)
+    title = _field(title_raw, "title", topic)
+    summary = _field(article.summary or "", "summary", topic, _MAX_SUMMARY)
     for s in title + summary:
         _classify_mentions(s, topic)
     named = any(m.core and m.term.role == "entity" for s in title + summary for m in s.mentions)
@@ -202,7 +235,7 @@ def analyze(article: Article, topic: Topic) -> Analysis:
         prev_core = any(m.core for m in s.mentions)
         implicit = s.field == "summary" and not s.mentions and title_core
         if s.field == "title" or s.mentions or implicit:
-            _live_cues(s, topic, kinds)
+            _live_cues(s, kinds)
         s.implicit = implicit
         live = s.live_cues()
         s.positive = bool(live and (s.core_mentions() or implicit or any(c.term.entity_after for c in live)))
@@ -216,11 +249,10 @@ def _decide(an: Analysis, topic: Topic) -> None:
     t_pos = [s for s in title if s.positive]
     t_cue = any(s.live_cues() for s in title)
     t_core = any(s.core_mentions() for s in title)
-    t_other = any(s.other for s in title)
     if not t_pos and t_core and not t_cue:
         for s in title:
-            s.other = topic.compiled.other.finditer(s.text)
-        t_other = any(s.other for s in title)
+            s.other = topic.compiled.other.finditer(s.text[s.start:s.end])
+    t_other = any(s.other for s in title)
     s_pos = [s for s in an.summary if s.positive]
     strong = any(not c.term.weak for s in t_pos + s_pos for c in s.live_cues())
     amount = any(s.amounts for s in t_pos + s_pos)
@@ -246,8 +278,7 @@ def _decide(an: Analysis, topic: Topic) -> None:
         cues = any(s.live_cues() for s in an.title + an.summary)
         an.verdict = "no money fact about the entity"
         an.score = 0.1 * evidence + 0.1 * cues
-    ex = topic.compiled.exclude
-    if ex is not None and any(ex.finditer(s.text) for s in an.title + an.summary):
+    if any(s.role("exclude") for s in an.title + an.summary):
         an.verdict, an.score = "excluded by the topic's exclude list", min(an.score, 0.05)
     an.score = min(an.score, 1.0)
     an.matched = an.score >= topic.threshold
@@ -255,7 +286,7 @@ def _decide(an: Analysis, topic: Topic) -> None:
 
 def _event(an: Analysis, topic: Topic) -> Event | None:
     sents = [s for s in an.title + an.summary if s.positive] or [
-        s for s in an.title + an.summary if s.live_cues() and s.amounts]
+        s for s in an.title + an.summary if s.live_cues() and any(not a.vague for a in s.amounts)]
     if not sents:
         return None
     kinds: list[str] = []
@@ -279,7 +310,7 @@ def _event(an: Analysis, topic: Topic) -> Event | None:
 _VAL_BEFORE = re.compile(r"(?:valuation|valued|valuing|value[sd]?|valoris\w*|valeur|vaut|bewert\w*|wert|valora\w*|"
                          r"valut\w*|avalia\w*|vale|waard\w*|gewaardeerd|估值|企業価値|评价额|評価額|worth|price tag)"
                          r"[^.;]{0,22}$")
-_VAL_AFTER = re.compile(r"^[^.;,]{0,12}(?:valuation|valorisation|bewertung|valoracion|valutazione|avaliacao|估值)")
+_VAL_AFTER = re.compile(r"[^.;,]{0,12}(?:valuation|valorisation|bewertung|valoracion|valutazione|avaliacao|估值)")
 
 
 def _amounts(sents: list[Sentence]) -> tuple[float | None, str | None, float | None]:
@@ -292,7 +323,8 @@ def _amounts(sents: list[Sentence]) -> tuple[float | None, str | None, float | N
             cur = a.currency or default_cur
             if cur is not None and cur != (currency or cur):
                 continue
-            is_val = bool(_VAL_BEFORE.search(s.text, 0, a.start) or _VAL_AFTER.match(s.text[a.end:]))
+            is_val = bool(_VAL_BEFORE.search(s.text, max(s.start, a.start - 40), a.start)
+                          or _VAL_AFTER.match(s.text, a.end, s.end))
             if is_val and valuation is None:
                 valuation, currency = a.value, cur
             elif not is_val and amount is None:
@@ -303,7 +335,7 @@ def _amounts(sents: list[Sentence]) -> tuple[float | None, str | None, float | N
 def _status(sents: list[Sentence], topic: Topic) -> str | None:
     found: set[str] = set()
     for s in sents:
-        found |= {t.kind for _, _, t in topic.compiled.status.finditer(s.text)}
+        found |= {t.kind for _, _, t in topic.compiled.status.finditer(s.text[s.start:s.end])}
         if found:
             break
     for st in ("talks", "projected", "completed", "reported"):
@@ -329,7 +361,7 @@ def _reasons(an: Analysis) -> tuple[Reason, ...]:
         for a, b, t in s.outflow:
             out.append(Reason(f"outflow:{t.kind}", s.field, _snippet(s.text, a, b)))
         for a, b, t in s.other:
-            out.append(Reason("other-news", s.field, _snippet(s.text, a, b)))
+            out.append(Reason("other-news", s.field, _snippet(s.text, s.start + a, s.start + b)))
     return tuple(out[:16])
 
 

@@ -331,10 +331,7 @@ BACKGROUND: list[str] = [
     "previously valued", "which was valued", "which is valued", "which has raised", "which raised",
     "which has invested", "that has invested", "who has invested", "valued at $ last", "dernière valorisation",
     "dernièrement valorisé", "qui a levé", "zuletzt", "letzte bewertung", "última valoración",
-    "última valutazione", "última avaliação", "最新估值", "此前估值", "re:, (?:last |recently |now |currently )?"
-    r"(?:valued|valorisee?s?|avaliad[ao]|valutat[ao]|valorad[ao]|bewertet|gewaardeerd)\b[^,;]{0,60}(?:,|$)",
-    "re:(?:la|une|the|a|die|das|het|a|la) (?:start-up|startup|empresa|societe|societa|company|firm) "
-    r"(?:valorisee|avaliada|valutata|valorada|valued)",
+    "última valutazione", "última avaliação", "最新估值", "此前估值",
     "<なか", "<中、", "<一方",
 ]
 

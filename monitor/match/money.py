@@ -80,8 +80,7 @@ _NUMBER_WORDS: dict[str, float] = {
     "hundred": 100, "hundreds": 100, "cent": 100, "hundert": 100, "cien": 100, "cento": 100,
 }
 
-_NUM = r"(?<![\d.,])(?:\d{1,3}(?:[ .,']\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?)(?![\d])"
-_CUR_BEFORE = r"(?:us\s?\$|u\.s\.\s?\$|r\$|c\$|a\$|usd|eur|gbp|\$|€|£|¥|₹)"
+_NUM = r"(?:\d{1,3}(?:[ .,']\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?)(?!\d)"
 _CUR_AFTER = (
     r"(?:(?:de |d'|di |of |van |do |da )?(?:us[- ]?dollars?|dollars?|dolares|dolar|dollari|dollaro|usd|"
     r"euros?|eur|yen|pounds?|sterling|rupees?|reais|yuan|rmb|chf|franken|\$))"
@@ -91,23 +90,24 @@ _LATIN_SCALE = "(?:" + "|".join(re.escape(s) for s in _LATIN_SCALES) + r")(?![a-
 _LONG_SCALE = "(?:" + "|".join(re.escape(s) for s in _LATIN_SCALES if len(s) > 3) + r")(?![a-z])"
 _CJK_SCALE = "(?:" + "|".join(re.escape(s) for s in _CJK_SCALES) + ")"
 _WORDNUM = r"(?<![a-z])(?:" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True)) + r")"
+_SYMBOL_CUR = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR"}
+_PREFIXED_DOLLAR = {"r": "BRL", "c": "CAD", "a": "AUD", "s": "USD", "hk": "HKD", "nt": "TWD"}
 
+# Starts with a symbol or a digit, so the regex engine skips every other position at C speed.
 _MONEY_RE = re.compile(
-    # 1. currency first: "$6.6 billion", "US$ 2 bi", "€15m", "$300 B"
-    rf"(?P<c1>{_CUR_BEFORE})\s?(?P<n1>{_NUM})(?:\s?(?P<s1>{_LATIN_SCALE}))?"
+    # 1. symbol first: "$6.6 billion", "US$ 2 bi", "€15m", "$300 B", "R$ 5 bilhões"
+    rf"(?P<c1>[$€£¥₹])\s?(?P<n1>{_NUM})(?:\s?(?P<s1>{_LATIN_SCALE}))?"
     # 2. number, scale, currency: "6,6 milliards de dollars", "6,6 mrd. us-dollar", "157 md$", "10 miljard dollar"
     rf"|(?P<n2>{_NUM})\s?(?P<s2>{_LATIN_SCALE})?\s?(?P<c2>{_CUR_AFTER})(?![a-z])"
     # 3. number and scale, no currency: "157.000 millones"
     rf"|(?P<n3>{_NUM})\s?(?P<s3>{_LONG_SCALE})"
     # 4. CJK: "66亿美元", "約2300億円", "4.8兆円", "1,000亿"
     rf"|(?P<n4>{_NUM})\s?(?P<s4>{_CJK_SCALE})?(?P<c4>{_CJK_CUR})|(?P<n5>{_NUM})(?P<s5>{_CJK_SCALE})"
-    # 6. number words: "zehn milliarden dollar", "un billon de dolares"
-    rf"|(?P<w6>{_WORDNUM})\s(?P<s6>{_LONG_SCALE})(?:\s?(?P<c6>{_CUR_AFTER})(?![a-z]))?"
 )
-
-
-_VAGUE_RE = re.compile(
-    r"(?<![a-z])(?:multi-?billion|multi-?million|multimilliard\w*|milliarden-|"
+# Number words: "zehn milliarden dollar", "un billon de dolares" (run only when a scale word is present)
+_WORD_RE = re.compile(rf"(?P<w6>{_WORDNUM})\s(?P<s6>{_LONG_SCALE})(?:\s?(?P<c6>{_CUR_AFTER})(?![a-z]))?")
+_VAGUE_RE = re.compile(  # run on " " + text: the leading non-letter replaces a look-behind
+    r"[^a-z](?:multi-?billion|multi-?million|multimilliard\w*|milliarden-|"
     r"(?:several|multiple|many|tens of|hundreds of|a few|plusieurs|des|quelques|dizaines de|centaines de|"
     r"mehrere|einige|etliche|varios|varias|decenas de|cientos de|miles de|diversi|decine di|centinaia di|"
     r"dezenas de|centenas de|meerdere|enkele|tientallen)\s(?:milliarden|milliards?|millones|millions?|"
@@ -116,6 +116,9 @@ _VAGUE_RE = re.compile(
     r"(?:dollars|dolares|dollari|euros?|us-dollar|dollar)|"
     r"数十亿|数百亿|数千亿|数十億|数百億|数千億|巨额|巨額)"
 )
+_START_RE = re.compile(r"[$€£¥₹]|\d+")
+_SCALE_WORD = re.compile(r"illion|illiar|illon|ilhoe|iljard|iliard|trilh|billon|mil mil")
+_VAGUE_HINT = re.compile(r"illion|illiar|iliardi|ilhoes|iljard|millones|数|巨|multi")
 
 
 def parse_number(s: str) -> float | None:
@@ -146,33 +149,65 @@ def parse_number(s: str) -> float | None:
 
 
 def extract_amounts(folded: str) -> list[Amount]:
-    """Every money amount in folded text, in order of appearance."""
+    """Every money amount in folded text, in order of appearance (vague magnitudes included)."""
     out: list[Amount] = []
-    if not any(c.isdigit() for c in folded) and not any(
-            s in folded for s in ("illion", "illiard", "illon", "mrd", "ilhoes", "iljard", "iliardi", "数", "巨")):
-        return out
-    for m in _VAGUE_RE.finditer(folded):
-        out.append(Amount(0.0, None, m.start(), m.end(), m.group(0), vague=True))
-    for m in _MONEY_RE.finditer(folded):
-        g = m.groupdict()
-        scale_tok = g["s1"] or g["s2"] or g["s3"] or g["s4"] or g["s5"] or g["s6"]
-        cur_tok = g["c1"] or g["c2"] or g["c4"] or g["c6"]
-        if g["w6"]:
-            num: float | None = _NUMBER_WORDS.get(g["w6"])
-        else:
-            num = parse_number(g["n1"] or g["n2"] or g["n3"] or g["n4"] or g["n5"] or "")
-        if num is None:
+    if _VAGUE_HINT.search(folded):
+        out += [Amount(0.0, None, m.start(), m.end() - 1, m.group(0)[1:], vague=True)
+                for m in _VAGUE_RE.finditer(" " + folded)]
+    pos = 0
+    for c in _START_RE.finditer(folded):
+        st = c.start()
+        if st < pos or (st and folded[st - 1] in ".," and st > 1 and folded[st - 2].isdigit()):
+            continue  # inside an amount already read, or the decimals of a number
+        m = _MONEY_RE.match(folded, st)
+        if m is None:
             continue
-        scale = _SCALES.get(scale_tok.strip(), 1.0) if scale_tok else 1.0
-        text = m.group(0)
-        currency = _currency_code(_strip_prep(cur_tok)) if cur_tok else None
-        if currency is None and "md$" in text:
-            currency = "USD"
-        if currency is None and scale < 1e6:
-            continue
-        out.append(Amount(num * scale, currency, m.start(), m.end(), text.strip()))
-    out.sort(key=lambda a: a.start)
+        pos = m.end()
+        a = _amount(m, folded)
+        if a is not None:
+            out.append(a)
+    if _SCALE_WORD.search(folded):
+        for m in _WORD_RE.finditer(folded):
+            a = _amount(m, folded)
+            if a is not None:
+                out.append(a)
+    if len(out) > 1:
+        out.sort(key=lambda a: a.start)
+        exact = [a for a in out if not a.vague]
+        out = [a for a in out if not a.vague or not any(e.start < a.end and e.end > a.start for e in exact)]
     return out
+
+
+def _amount(m: re.Match[str], folded: str) -> Amount | None:
+    g = m.groupdict()
+    scale_tok = g.get("s1") or g.get("s2") or g.get("s3") or g.get("s4") or g.get("s5") or g.get("s6")
+    if g.get("w6"):
+        num: float | None = _NUMBER_WORDS.get(g["w6"])
+    else:
+        num = parse_number(g["n1"] or g["n2"] or g["n3"] or g["n4"] or g["n5"] or "")
+    if num is None:
+        return None
+    scale = _SCALES.get(scale_tok.strip(), 1.0) if scale_tok else 1.0
+    currency: str | None = None
+    start = m.start()
+    if g.get("c1"):
+        currency = _SYMBOL_CUR[g["c1"]]
+        if g["c1"] == "$":
+            pre = folded[max(0, start - 3):start].rstrip(" .")
+            for p, code in _PREFIXED_DOLLAR.items():
+                if pre.endswith(p) and (len(pre) == len(p) or not pre[-len(p) - 1].isalpha()):
+                    currency = code
+                    break
+            if pre.endswith(("us", "u.s")):
+                currency = "USD"
+    else:
+        cur_tok = g.get("c2") or g.get("c4") or g.get("c6")
+        currency = _currency_code(_strip_prep(cur_tok)) if cur_tok else None
+        if currency is None and "md$" in m.group(0):
+            currency = "USD"
+    if currency is None and scale < 1e6:
+        return None
+    return Amount(num * scale, currency, start, m.end(), m.group(0).strip())
 
 
 def _strip_prep(tok: str) -> str:

@@ -19,7 +19,7 @@ import html
 import re
 import unicodedata
 
-__all__ = ["clean", "fold", "split_sentences", "strip_junk"]
+__all__ = ["clean", "fold", "is_caption", "sentence_spans", "split_sentences", "strip_junk"]
 
 _TAG_RE = re.compile(r"<[^>]{0,400}>")
 _WS_RE = re.compile(r"\s+")
@@ -48,7 +48,7 @@ def _build_fold_table() -> dict[int, str]:
         if len(base) > 1 and base[0].isascii() and all(unicodedata.combining(c) for c in base[1:]):
             table[cp] = base[0]
     extra = {
-        "ß": "ss", "æ": "ae", "œ": "oe", "ø": "o", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "ı": "i",
+        "ø": "o", "ł": "l", "đ": "d", "ð": "d", "ı": "i", "\u0130": "i",
         "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "`": "'", "\u00b4": "'",
         "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u00ab": '"', "\u00bb": '"', "\u2039": '"', "\u203a": '"',
         "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2015": "-", "\u2212": "-",
@@ -61,8 +61,7 @@ def _build_fold_table() -> dict[int, str]:
     simp = "资亿万营价额轮亏损达将据报为与开发对业证贷际销员卖买购权筹们个来这该后时国华创当举预计数总两亿圆币东伦腾讯纽约时联弹净现产传负债务余营运税场里点处优势体经济济费费实际户"
     for t, s in zip(trad, simp, strict=True):
         table[ord(t)] = s
-    # Characters removed outright (format characters are handled separately).
-    table[0xAD] = ""  # soft hyphen
+    assert all(len(v) == 1 for v in table.values())  # folding keeps offsets
     return table
 
 
@@ -112,15 +111,31 @@ def is_caption(s: str) -> bool:
 
 
 def fold(s: str) -> str:
-    """Casefolded, accent-free form of cleaned text (CJK kept, traditional mapped to simplified)."""
-    return s.casefold().translate(_FOLD_TABLE)
+    """Lower-case, accent-free form of cleaned text (CJK kept, traditional mapped to simplified).
+
+    Keeps the length, so offsets found in the folded text are offsets in the cleaned text.
+    """
+    if "\u0130" in s:
+        s = s.replace("\u0130", "I")
+    return s.lower().translate(_FOLD_TABLE)
 
 
-_SENT_RE = re.compile(r"(?<=[.!?])\s+(?=[\"'«“(]?[A-ZÀ-ÖØ-Þ0-9¿¡])|(?<=[。！？])|(?<=[;；])\s*|\s+[|•·]\s+")
+_SENT_RE = re.compile(r"[.!?]+[\"'»”)]?\s+(?=[\"'«“(]?[A-ZÀ-ÖØ-Þ0-9¿¡\u3040-\u9fff])|[。！？]+|[;；]\s*|\s+[|•·]\s+")
+
+
+def sentence_spans(s: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence of cleaned text; CJK full stops count."""
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    for m in _SENT_RE.finditer(s):
+        if m.end() > pos:
+            spans.append((pos, m.end()))
+        pos = m.end()
+    if pos < len(s):
+        spans.append((pos, len(s)))
+    return spans
 
 
 def split_sentences(s: str) -> list[str]:
     """Split cleaned (case-preserving) text into sentences; CJK full stops count."""
-    if not s:
-        return []
-    return [p for p in (x.strip() for x in _SENT_RE.split(s)) if p]
+    return [p for p in (s[a:b].strip() for a, b in sentence_spans(s)) if p]

@@ -54,58 +54,118 @@ _LATIN = "0-9a-z"
 _LATIN_RE = re.compile(f"[{_LATIN}]")
 
 
+_CJK_RE = re.compile("[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+
+
+def _required_literal(src: str) -> str | None:
+    """A literal every match of ``src`` contains (the longest top-level run), used as a cheap prefilter."""
+    try:
+        from re import _parser  # noqa: PLC0415  (stdlib; stable enough for a prefilter)
+        parsed = _parser.parse(src)
+    except Exception:  # noqa: BLE001  any failure just disables the prefilter
+        return None
+    best = cur = ""
+    for op, av in parsed:
+        if op is _parser.LITERAL:
+            cur += chr(av)
+        else:
+            best, cur = max(best, cur, key=len), ""
+    best = max(best, cur, key=len)
+    return best if len(best.strip()) >= 3 else None  # short literals are everywhere: no use
+
+
+_KEY_DELETE = str.maketrans("", "", " \t\n\r-'\u00a0")
+
+
+def _key(s: str) -> str:
+    return s.translate(_KEY_DELETE)
+
+
 class TermSet:
     """Many terms in one regular expression: one pass over a text finds them all.
 
-    Plain terms are compiled into a prefix tree (fast whatever the number of terms); an empty
-    group marks where each term ends, so ``lastindex`` names the term that matched. ``re:``
-    terms are tried first, as a plain alternation.
+    Plain terms are compiled into a prefix tree without capture groups (groups make Python's
+    engine slow with hundreds of terms); the matched words, separators removed, name the term
+    through a dict (``*`` terms through their prefix). Latin-script terms must start after a
+    non-letter, and the expression starts with that separator, so the engine skips mid-word
+    positions at C speed. Terms in scripts without spaces (CJK) get their own tree, run only on
+    such text. ``re:`` terms and terms with a ``$`` gap are run one by one, each behind a literal
+    prefilter when one can be derived.
     """
 
-    __slots__ = ("regex", "terms")
+    __slots__ = ("cjk", "exact", "latin", "regexes", "star", "star_lengths")
 
     def __init__(self, terms: Sequence[Term], sources: Sequence[str | list[str]]) -> None:
-        self.terms: dict[int, Term] = {}
-        parts: list[str] = []
-        group = 1
-        for term, src in zip(terms, sources, strict=True):
-            if isinstance(src, str):
-                parts.append(f"({src})")
-                self.terms[group] = term
-                group += 1 + re.compile(src).groups
+        self.regexes: list[tuple[str | None, re.Pattern[str], Term]] = []
+        self.exact: dict[str, list[Term]] = {}
+        self.star: dict[str, list[Term]] = {}
         latin: dict[Any, Any] = {}
         cjk: dict[Any, Any] = {}
-        for idx, src in enumerate(sources):
-            if isinstance(src, list) and src:
-                node = latin if _LATIN_RE.fullmatch(src[0]) else cjk
-                for atom in src:
-                    node = node.setdefault(atom, {})
-                node.setdefault(None, []).append(idx)
-        for tree, prefix in ((latin, f"(?<![{_LATIN}])"), (cjk, "")):
-            if tree:
-                body, group = self._emit(tree, terms, group)
-                parts.append(prefix + body)
-        self.regex = re.compile("|".join(parts) if parts else r"(?!x)x")
+        for term, src in zip(terms, sources, strict=True):
+            if isinstance(src, str):
+                self.regexes.append((_required_literal(src), re.compile(src), term))
+                continue
+            if not src:
+                continue
+            if _GAP in src:
+                lead = "".join(a.replace("\\", "") for a in src[:src.index(_GAP)] if a not in _SPECIAL)
+                rx = ("" if _CJK_RE.match(src[0]) else f"(?<![{_LATIN}])") + "".join(src) + _bound(term)
+                self.regexes.append((lead[:6] if len(lead) >= 3 else None, re.compile(rx), term))
+                continue
+            tree = cjk if _CJK_RE.match(src[0]) else latin
+            node = tree
+            for atom in src:
+                node = node.setdefault(atom, {})
+            node[None] = _bound(term)
+            literal = "".join(a.replace("\\", "") for a in src if a not in _SPECIAL)
+            target = self.star if src[-1] == _STAR else self.exact
+            bucket = target.setdefault(_key(literal), [])
+            if not any((t.role, t.kind) == (term.role, term.kind) for t in bucket):
+                bucket.append(term)
+        self.star_lengths = sorted({len(k) for k in self.star}, reverse=True)
+        self.latin = re.compile(f"[^{_LATIN}]" + self._emit(latin)) if latin else None
+        self.cjk = re.compile(self._emit(cjk)) if cjk else None
 
-    def _emit(self, node: dict[Any, Any], terms: Sequence[Term], group: int) -> tuple[str, int]:
-        alts: list[str] = []
-        for atom in sorted((k for k in node if k is not None), key=lambda a: a in _SPECIAL):
-            sub, group = self._emit(node[atom], terms, group)
-            alts.append(atom + sub)
+    def _emit(self, node: dict[Any, Any]) -> str:
+        alts = [atom + self._emit(node[atom])
+                for atom in sorted((k for k in node if k is not None), key=lambda a: a in _SPECIAL)]
         if None in node:
-            idx = node[None][0]
-            self.terms[group] = terms[idx]
-            group += 1
-            last = fold(terms[idx].text.strip().rstrip("$>").strip())
-            bound = f"(?![{_LATIN}])" if re.search(f"[{_LATIN}]$", last) else ""
-            alts.append("()" + bound)
+            alts.append(node[None])
         if len(alts) == 1:
-            return alts[0], group
-        return "(?:" + "|".join(alts) + ")", group
+            return alts[0]
+        return "(?:" + "|".join(alts) + ")"
+
+    def _lookup(self, words: str) -> list[Term]:
+        k = _key(words)
+        found = self.exact.get(k)
+        if found is not None:
+            return found
+        for n in self.star_lengths:
+            if n <= len(k) and k[:n] in self.star:
+                return self.star[k[:n]]
+        return []
 
     def finditer(self, text: str) -> list[tuple[int, int, Term]]:
-        terms = self.terms
-        return [(m.start(), m.end(), terms[m.lastindex]) for m in self.regex.finditer(text) if m.lastindex in terms]
+        """Every hit as (start, end, term), ordered by start; one text position may carry several terms."""
+        out: list[tuple[int, int, Term]] = []
+        if self.latin is not None:
+            for m in self.latin.finditer(" " + text):
+                a, b = m.start(), m.end() - 1
+                out += [(a, b, t) for t in self._lookup(text[a:b])]
+        if self.cjk is not None and _CJK_RE.search(text):
+            for m in self.cjk.finditer(text):
+                out += [(m.start(), m.end(), t) for t in self._lookup(m.group())]
+        for lit, rx, t in self.regexes:
+            if lit is None or lit in text:
+                out += [(m.start(), m.end(), t) for m in rx.finditer(text) if m.end() > m.start()]
+        if self.regexes or self.cjk is not None:
+            out.sort(key=lambda h: (h[0], h[0] - h[1]))
+        return out
+
+
+def _bound(term: Term) -> str:
+    last = fold(term.text.strip().rstrip("$>").strip())
+    return f"(?![{_LATIN}])" if re.search(f"[{_LATIN}]$", last) else ""
 
 
 def term_source(term: str) -> tuple[str | list[str], dict[str, bool]]:
@@ -128,7 +188,9 @@ def term_source(term: str) -> tuple[str | list[str], dict[str, bool]]:
             atoms.append(_GAP)
             continue
         star = w.endswith("*") and len(w) > 1
-        for ch in w.rstrip("*") if star else w:
+        w = w.rstrip("*") if star else w
+        w = w.rstrip("-") or w
+        for ch in w:
             atoms.append(_OPT_HYPHEN if ch == "-" else _APOS if ch == "'" else re.escape(ch))
         if star:
             atoms.append(_STAR)
@@ -140,28 +202,23 @@ def _source_regex(src: str | list[str]) -> str:
 
 
 def _termset(entries: Sequence[tuple[str, str, str]], weak_terms: frozenset[str]) -> TermSet:
-    terms, srcs = [], []
+    terms: list[Term] = []
+    srcs: list[str | list[str]] = []
     for role, kind, text in entries:
         src, fl = term_source(text)
-        terms.append(Term(role, kind, text, weak=text in weak_terms or fold(text) in weak_terms, **fl))
+        weak = role == "cue" and (text in weak_terms or fold(text) in weak_terms)
+        terms.append(Term(role, kind, text, weak=weak, **fl))
         srcs.append(src)
     return TermSet(terms, srcs)
 
 
 @dataclass(frozen=True, slots=True)
 class Compiled:
-    mentions: TermSet
-    refs: TermSet
-    cues: TermSet
-    near: TermSet
-    adj: TermSet
-    after: re.Pattern[str]
-    outflow: TermSet
-    background: TermSet
-    other: TermSet
-    status: TermSet
-    exclude: TermSet | None
-    cased: re.Pattern[str] | None
+    terms: TermSet                  # every role in one pass: entity, weak, ref, possessive, cue, near, adj, ...
+    status: TermSet                 # talks / completed / projected / reported, read in positive sentences only
+    other: TermSet                  # other news (launch, lawsuit, users), read in titles only
+    after: re.Pattern[str]          # matched right after a mention: "-compatible", " rival", "'s former"
+    cased: re.Pattern[str] | None   # case-sensitive aliases, replaced by ``canonical`` before folding
     canonical: str
 
 
@@ -323,22 +380,21 @@ def _compile(*, name: str, aliases: list[str], lists: dict[str, list[str]], voca
 
     cased = None
     if lists["cased_aliases"]:
-        cased = re.compile("|".join(
-            (r"(?<![A-Za-z0-9])" if a[:1].isalnum() else "") + re.escape(a) + (r"(?![A-Za-z0-9])" if a[-1:].isalnum() else "")
-            for a in sorted(lists["cased_aliases"], key=len, reverse=True)))
+        cased = re.compile("(?:" + "|".join(
+            re.escape(a) + (r"(?![A-Za-z0-9])" if a[-1:].isalnum() else "")
+            for a in sorted(lists["cased_aliases"], key=len, reverse=True)) + ")")
     canonical = next((a for a in aliases if not a.startswith("re:")), lists["cased_aliases"][0] if lists["cased_aliases"] else name)
+    entries = mention_entries + ref_entries + cue_entries + out_entries
+    entries += [("near", "", t) for t in gen("NOT_SUBJECT_NEAR", "not_subject_before")]
+    entries += [("adj", "", t) for t in gen("NOT_SUBJECT_ADJ", "not_subject_adjacent")]
+    entries += [("background", "", t) for t in gen("BACKGROUND", "background")]
+    entries += [("exclude", "", t) for t in lists["exclude"]]
     compiled = Compiled(
-        mentions=_termset(mention_entries, frozenset()),
-        refs=_termset(ref_entries, frozenset()),
-        cues=_termset(cue_entries, weak_terms),
-        near=_termset([("near", "", t) for t in gen("NOT_SUBJECT_NEAR", "not_subject_before")], frozenset()),
-        adj=_termset([("adj", "", t) for t in gen("NOT_SUBJECT_ADJ", "not_subject_adjacent")], frozenset()),
-        after=re.compile("(?:" + "|".join(sorted(after_srcs, key=len, reverse=True)) + ")") if after_srcs else re.compile(r"(?!x)x"),
-        outflow=_termset(out_entries, frozenset()),
-        background=_termset([("background", "", t) for t in gen("BACKGROUND", "background")], frozenset()),
-        other=_termset([("other", "", t) for t in gen("OTHER_NEWS", "other_news")], frozenset()),
+        terms=_termset(entries, weak_terms),
         status=_termset(status_entries, frozenset()),
-        exclude=_termset([("exclude", "", t) for t in lists["exclude"]], frozenset()) if lists["exclude"] else None,
+        other=_termset([("other", "", t) for t in gen("OTHER_NEWS", "other_news")], frozenset()),
+        after=re.compile("(?:" + "|".join(sorted(after_srcs, key=len, reverse=True)) + ")") if after_srcs
+        else re.compile(r"(?!x)x"),
         cased=cased,
         canonical=canonical,
     )
