@@ -11,6 +11,7 @@ import random
 from collections.abc import Mapping
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -20,11 +21,11 @@ from monitor.config import Settings
 from monitor.delivery import preview_digest, send_digest
 from monitor.errors import DeliveryError
 from monitor.fetch import Fetcher, FetchPolicy, make_client, user_agent
-from monitor.parse import ParsedFeed, parse_feed
 from monitor.pipeline import Deps, Metrics, poll_once
 from monitor.sinks import Sink, build_sink
 from monitor.store import open_store
 from monitor.types import Digest, RunReport, SinkOutcome
+from monitor.worker import ProcessedFeed, init_worker, process_feed
 
 log = logging.getLogger(__name__)
 
@@ -82,11 +83,15 @@ class Monitor:
         await self.close()
 
 
-def _pool(workers: int) -> Executor:
+def _pool(workers: int, raw_topics: tuple[dict[str, Any], ...]) -> Executor:
+    """The parse pool: ``workers`` forkserver processes (a thread when 0), each compiling the
+    topics once."""
     if workers <= 0:
-        return ThreadPoolExecutor(max_workers=1, thread_name_prefix="parse")
+        return ThreadPoolExecutor(max_workers=1, thread_name_prefix="parse", initializer=init_worker,
+                                  initargs=(raw_topics,))
     ctx = multiprocessing.get_context("forkserver")
-    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=init_worker,
+                               initargs=(raw_topics,))
 
 
 def make_monitor(settings: Settings, *, clock: Clock | None = None,
@@ -125,13 +130,15 @@ def make_monitor(settings: Settings, *, clock: Clock | None = None,
                 built[name] = e
         sinks = built
     workers = parse_workers if parse_workers is not None else min(2, os.cpu_count() or 1)
-    pool = _pool(workers)
+    pool = _pool(workers, settings.raw_topics)
     closers.append(lambda: pool.shutdown(wait=True, cancel_futures=True))
     max_bytes = policy.max_bytes
+    max_age_days = pol.max_age_days
 
-    async def parse(body: bytes, url: str, content_type: str, name: str) -> ParsedFeed:
+    async def process(body: bytes, url: str, content_type: str, name: str, now: datetime) -> ProcessedFeed:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(pool, _parse_job, body, url, content_type, name, max_bytes)
+        return await loop.run_in_executor(pool, process_feed, body, url, content_type, name, max_bytes, now,
+                                          max_age_days)
 
     db_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
     closers.append(lambda: db_pool.shutdown(wait=True))
@@ -141,9 +148,6 @@ def make_monitor(settings: Settings, *, clock: Clock | None = None,
         return await loop.run_in_executor(db_pool, lambda: fn(*args, **kwargs))
 
     deps = Deps(settings=settings, store=store, fetcher=Fetcher(client, policy), clock=clock or SystemClock(),
-                parse=parse, sinks=sinks, rng=rng or random.Random(), metrics=Metrics(), db=db)
+                process=process, sinks=sinks, rng=rng or random.Random(), metrics=Metrics(), db=db)
     return Monitor(settings=settings, deps=deps, _closers=closers)
 
-
-def _parse_job(body: bytes, url: str, content_type: str, name: str, max_bytes: int) -> ParsedFeed:
-    return parse_feed(body, url, content_type=content_type, name=name, max_bytes=max_bytes)

@@ -17,21 +17,20 @@ from urllib.parse import urlsplit
 
 from monitor.clock import Clock
 from monitor.config import Settings
-from monitor.dedupe import entry_key, url_key
 from monitor.due import backoff_delay, next_poll_after
 from monitor.errors import DeliveryError, FetchError, MonitorError, ParseError
 from monitor.fetch import Fetcher
-from monitor.match import match_article
 from monitor.normalize import redact_url
-from monitor.parse import ParsedFeed
 from monitor.sinks import Sink
-from monitor.store import FeedState, FetchMeta, NewItem
-from monitor.stories import StoryFeatures, assign_story, story_features
+from monitor.store import FeedState, FetchMeta
+from monitor.stories import StoryFeatures, assign_story
 from monitor.types import FeedOutcome, RunReport
+from monitor.worker import ProcessedFeed
 
 log = logging.getLogger(__name__)
 
-ParseFn = Callable[[bytes, str, str, str], Awaitable[ParsedFeed]]
+# (body, final url, content type, feed name, now) -> parsed, matched and keyed items (off the loop)
+ProcessFn = Callable[[bytes, str, str, str, datetime], Awaitable[ProcessedFeed]]
 STORY_WINDOW = timedelta(days=7)
 MAX_FEED_BACKOFF = timedelta(hours=6)
 
@@ -55,7 +54,7 @@ class Deps:
     store: Any                                   # monitor.store contract (SqlStore)
     fetcher: Fetcher
     clock: Clock
-    parse: ParseFn
+    process: ProcessFn
     sinks: Mapping[str, Sink | DeliveryError]    # a DeliveryError says why the sink is unavailable
     rng: random.Random = field(default_factory=random.Random)
     metrics: Metrics = field(default_factory=Metrics)
@@ -113,11 +112,10 @@ async def _poll_feed(deps: Deps, feed: FeedState, now: datetime) -> FeedOutcome:
             await deps.call_store(deps.store.record_items, feed.id, meta, [], now, next_at,
                                   assign=_assign, routes={}, story_window=STORY_WINDOW)
             return FeedOutcome(url=feed.url, not_modified=True)
-        parsed = await deps.parse(result.body, result.url, result.content_type, feed.name)
-        items = build_items(parsed, deps.settings.topics, now, timedelta(days=pol.max_age_days))
+        processed = await deps.process(result.body, result.url, result.content_type, feed.name, now)
         meta = FetchMeta(etag=result.etag, last_modified=result.last_modified, body_hash=body_hash,
-                         title=parsed.title)
-        res = await deps.call_store(deps.store.record_items, feed.id, meta, items, now, next_at,
+                         title=processed.title)
+        res = await deps.call_store(deps.store.record_items, feed.id, meta, processed.items, now, next_at,
                                     assign=_assign, routes=_routes(deps.settings), story_window=STORY_WINDOW)
         deps.metrics.inc("monitor_articles_new_total", res.new_articles)
         deps.metrics.inc("monitor_matches_total", res.new_matches)
@@ -152,26 +150,6 @@ async def _feed_failed(deps: Deps, feed: FeedState, now: datetime, interval: tim
     except MonitorError:
         log.exception("could not record feed failure feed=%s", redact_url(feed.url))
     return FeedOutcome(url=feed.url, error=error)
-
-
-def build_items(parsed: ParsedFeed, topics: Sequence[Any], now: datetime, max_age: timedelta) -> list[NewItem]:
-    """Pure: parsed articles -> items to store, with their matches and story features."""
-    items = []
-    seen: set[str] = set()
-    for article in parsed.articles:
-        key = entry_key(article)
-        if key in seen:  # duplicate entry inside one feed body: first wins
-            continue
-        seen.add(key)
-        matches = []
-        for topic in topics:
-            m = match_article(article, topic)
-            if m.matched:
-                matches.append((m, story_features(article, m).to_dict()))
-        deliverable = article.published is None or article.published >= now - max_age
-        items.append(NewItem(article=article, entry_key=key, url_key=url_key(article), matches=matches,
-                             deliverable=deliverable))
-    return items
 
 
 def _assign(features: Mapping[str, Any], candidates: Sequence[tuple[int, Sequence[Mapping[str, Any]]]]) -> int | None:

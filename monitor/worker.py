@@ -1,0 +1,63 @@
+"""The CPU-heavy part of a poll, run in the parse pool (processes, or a thread for one-shot
+commands): body bytes -> parsed articles -> matches -> identity keys and story features.
+
+Each pool worker builds the topics once (:func:`init_worker`); a job then only ships bytes in
+and small frozen values out, and never blocks the event loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from monitor.dedupe import entry_key, url_key
+from monitor.match import build_topic, match_article
+from monitor.parse import ParsedFeed, parse_feed
+from monitor.store import NewItem
+from monitor.stories import story_features
+
+_topics: tuple[Any, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessedFeed:
+    title: str
+    items: tuple[NewItem, ...]
+    skipped: int = 0
+
+
+def init_worker(raw_topics: Sequence[Mapping[str, Any]]) -> None:
+    """Pool initializer: compile the topics once per worker."""
+    global _topics
+    _topics = tuple(build_topic(dict(t), path=f"topics[{i}]") for i, t in enumerate(raw_topics))
+
+
+def process_feed(body: bytes, url: str, content_type: str, name: str, max_bytes: int, now: datetime,
+                 max_age_days: float) -> ProcessedFeed:
+    """Parse, match and key one feed body. Raises ``ParseError`` for bodies that are not feeds."""
+    parsed = parse_feed(body, url, content_type=content_type, name=name, max_bytes=max_bytes)
+    items = build_items(parsed, _topics, now, timedelta(days=max_age_days))
+    return ProcessedFeed(title=parsed.title, items=tuple(items), skipped=parsed.skipped)
+
+
+def build_items(parsed: ParsedFeed, topics: Sequence[Any], now: datetime, max_age: timedelta) -> list[NewItem]:
+    """Pure: parsed articles -> items to store, with their matches and story features. Articles
+    older than ``max_age`` (by published date) are stored but not deliverable."""
+    items = []
+    seen: set[str] = set()
+    for article in parsed.articles:
+        key = entry_key(article)
+        if key in seen:  # the same entry twice in one body: the first wins
+            continue
+        seen.add(key)
+        matches = []
+        for topic in topics:
+            m = match_article(article, topic)
+            if m.matched:
+                matches.append((m, story_features(article, m).to_dict()))
+        deliverable = article.published is None or article.published >= now - max_age
+        items.append(NewItem(article=article, entry_key=key, url_key=url_key(article), matches=matches,
+                             deliverable=deliverable))
+    return items
