@@ -135,7 +135,7 @@ def test_match_and_explain_need_no_config(tmp_path):
 
 def test_db_upgrade(tmp_path):
     c = write_config(tmp_path / "c.toml", {"database": {"url": "sqlite:///x.db"}})
-    assert "revision 0001" in monitor("--config", str(c), "db", "upgrade").stdout
+    assert "database at revision 0" in monitor("--config", str(c), "db", "upgrade").stdout
     assert (tmp_path / "x.db").exists()
 
 

@@ -191,10 +191,7 @@ class SqlStore(OutboxMixin):
             if meta.title is not None:
                 values["title"] = meta.title[:500]
             candidates: dict[str, list[tuple[int, list[Mapping[str, Any]]]]] = {}
-            for item in items:
-                article_id = self._insert_article(s, feed_id, item, now)
-                if article_id is None:
-                    continue
+            for item, article_id in self._insert_new_articles(s, feed_id, items, now):
                 new_articles += 1
                 for match, features in item.matches:
                     new_matches += 1
@@ -206,13 +203,39 @@ class SqlStore(OutboxMixin):
             s.execute(update(t.Feed).where(t.Feed.id == feed_id).values(**values))
         return RecordResult(new_articles, new_matches, new_stories)
 
-    def _insert_article(self, s: Session, feed_id: int, item: NewItem, now: datetime) -> int | None:
-        a = item.article
-        stmt = self._insert(t.Article).values(
-            feed_id=feed_id, entry_key=item.entry_key, url_key=item.url_key, title=a.title,
-            summary=a.summary, link=a.link, source=a.source, lang=a.lang, published=a.published,
-            first_seen=now).on_conflict_do_nothing().returning(t.Article.id)
-        return s.execute(stmt).scalar()
+    def _insert_new_articles(self, s: Session, feed_id: int, items: Sequence[NewItem],
+                             now: datetime) -> list[tuple[NewItem, int]]:
+        """Insert the items not stored yet, in batches; return them with their new ids. Known keys
+        are filtered first (the common case: a feed re-serving what we have); the unique
+        constraints still decide under concurrency (ON CONFLICT DO NOTHING)."""
+        if not items:
+            return []
+        known: set[str] = set()
+        keys = [i.entry_key for i in items]
+        urls = [i.url_key for i in items if i.url_key]
+        for chunk in _chunks(keys, 500):
+            known.update(s.scalars(select(t.Article.entry_key).where(
+                t.Article.feed_id == feed_id, t.Article.entry_key.in_(chunk))))
+        known_urls: set[str] = set()
+        for chunk in _chunks(urls, 500):
+            known_urls.update(u for u in s.scalars(select(t.Article.url_key).where(t.Article.url_key.in_(chunk)))
+                              if u)
+        fresh: dict[str, NewItem] = {}
+        for item in items:
+            if item.entry_key in known or item.entry_key in fresh or (item.url_key and item.url_key in known_urls):
+                continue
+            if item.url_key:
+                known_urls.add(item.url_key)
+            fresh[item.entry_key] = item
+        if not fresh:
+            return []
+        rows = [{"feed_id": feed_id, "entry_key": i.entry_key, "url_key": i.url_key, "title": i.article.title,
+                 "summary": i.article.summary, "link": i.article.link, "source": i.article.source,
+                 "lang": i.article.lang, "published": i.article.published, "first_seen": now}
+                for i in fresh.values()]
+        stmt = self._insert(t.Article).on_conflict_do_nothing().returning(t.Article.id, t.Article.entry_key)
+        ids = {key: aid for aid, key in s.execute(stmt, rows)}
+        return [(item, ids[key]) for key, item in fresh.items() if key in ids]
 
     def _file_match(self, s: Session, article_id: int, item: NewItem, match: Any,
                     features: Mapping[str, Any], now: datetime, assign: StoryAssigner, routes: Routes,
@@ -269,6 +292,11 @@ class SqlStore(OutboxMixin):
                 stories=s.scalar(select(func.count()).select_from(t.Story)) or 0,
                 pending=s.scalar(select(func.count()).select_from(t.Delivery)
                                  .where(t.Delivery.status == "pending")) or 0)
+
+
+def _chunks(seq: Sequence[Any], n: int) -> Iterator[Sequence[Any]]:
+    for i in range(0, len(seq), n):
+        yield seq[i:i + n]
 
 
 def _success(now: datetime, next_poll_at: datetime) -> dict[str, Any]:
