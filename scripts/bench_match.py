@@ -34,14 +34,16 @@ def main() -> None:
     t0 = time.perf_counter()
     topic = preset("openai-funding-revenue")
     build = time.perf_counter() - t0
-    best = float("inf")
+    best = best_cpu = float("inf")
     for _ in range(args.rounds):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         for a in articles:
             match_article(a, topic)
         best = min(best, time.perf_counter() - t0)
+        best_cpu = min(best_cpu, time.process_time() - c0)
     print(f"items: {len(articles)}  rounds: {args.rounds}  topic build: {build * 1000:.1f} ms")
-    print(f"best round: {best * 1000:.1f} ms  -> {len(articles) / best:,.0f} articles/s (one core)")
+    print(f"best round: {best * 1000:.1f} ms wall, {best_cpu * 1000:.1f} ms CPU")
+    print(f"{len(articles) / best:,.0f} articles/s (one core, wall clock)")
 
 
 if __name__ == "__main__":

@@ -76,6 +76,8 @@ class Sentence:
     implicit: bool = False     # no mention, but the title names the entity as its subject
 
     def role(self, role: str) -> list[tuple[int, int, Term]]:
+        if not self.hits:
+            return []
         return [h for h in self.hits if h[2].role == role]
 
     def core_mentions(self) -> list[Mention]:
@@ -115,11 +117,6 @@ def _field(raw: str, field_name: str, topic: Topic, limit: int | None = None) ->
     if not sents:
         return sents
     hits = c.terms.finditer(f)
-    # an entity alias written as a pattern wins over shorter words it contains ("the company behind ...")
-    alias_spans = [(a, b) for a, b, t in hits if t.role == "entity" and t.text.startswith("re:")]
-    if alias_spans:
-        hits = [h for h in hits if h[2].role not in _MENTION_ROLES or h[2].text.startswith("re:")
-                or not any(h[0] < b and h[1] > a for a, b in alias_spans)]
     amounts = extract_amounts(f)
     i = 0
     for h in hits:
@@ -132,6 +129,22 @@ def _field(raw: str, field_name: str, topic: Topic, limit: int | None = None) ->
             i += 1
         sents[i].amounts.append(am)
     return sents
+
+
+def _add_refs(sents: list[Sentence], topic: Topic) -> None:
+    """References ("the company", "its") that do not overlap a name, added to their sentences."""
+    if not sents:
+        return
+    refs = topic.compiled.refs.finditer(sents[0].text)
+    i = 0
+    for h in refs:
+        while i < len(sents) - 1 and h[0] >= sents[i].end:
+            i += 1
+        s = sents[i]
+        if not any(h[0] < b and h[1] > a for a, b, t in s.hits if t.role in ("entity", "weak")):
+            s.hits.append(h)
+    for s in sents:
+        s.hits.sort(key=lambda x: (x[0], x[0] - x[1]))
 
 
 def _classify_mentions(s: Sentence, topic: Topic) -> None:
@@ -216,9 +229,12 @@ def analyze(article: Article, topic: Topic) -> Analysis:
     if "revenue" in kinds:
         kinds |= _REVENUE_FAMILY
     title_raw = article.title or ""
-    caption = is_caption(title_raw)
+    caption = bool(title_raw) and is_caption(title_raw)
     title = _field(title_raw, "title", topic)
     summary = _field(article.summary or "", "summary", topic, _MAX_SUMMARY)
+    if any(h[2].role in ("entity", "weak") for s in title + summary for h in s.hits):
+        _add_refs(title, topic)
+        _add_refs(summary, topic)
     for s in title + summary:
         _classify_mentions(s, topic)
     named = any(m.core and m.term.role == "entity" for s in title + summary for m in s.mentions)

@@ -60,10 +60,13 @@ _CURRENCIES: list[tuple[str, str]] = [
 ]
 
 
+_CURRENCY_RES = [(re.compile(pat), code) for pat, code in _CURRENCIES]
+
+
 def _currency_code(token: str) -> str | None:
     token = token.strip()
-    for pat, code in _CURRENCIES:
-        if re.fullmatch(pat, token):
+    for rx, code in _CURRENCY_RES:
+        if rx.fullmatch(token):
             return code
     return None
 
@@ -93,17 +96,6 @@ _WORDNUM = r"(?<![a-z])(?:" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=Tr
 _SYMBOL_CUR = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR"}
 _PREFIXED_DOLLAR = {"r": "BRL", "c": "CAD", "a": "AUD", "s": "USD", "hk": "HKD", "nt": "TWD"}
 
-# Starts with a symbol or a digit, so the regex engine skips every other position at C speed.
-_MONEY_RE = re.compile(
-    # 1. symbol first: "$6.6 billion", "US$ 2 bi", "€15m", "$300 B", "R$ 5 bilhões"
-    rf"(?P<c1>[$€£¥₹])\s?(?P<n1>{_NUM})(?:\s?(?P<s1>{_LATIN_SCALE}))?"
-    # 2. number, scale, currency: "6,6 milliards de dollars", "6,6 mrd. us-dollar", "157 md$", "10 miljard dollar"
-    rf"|(?P<n2>{_NUM})\s?(?P<s2>{_LATIN_SCALE})?\s?(?P<c2>{_CUR_AFTER})(?![a-z])"
-    # 3. number and scale, no currency: "157.000 millones"
-    rf"|(?P<n3>{_NUM})\s?(?P<s3>{_LONG_SCALE})"
-    # 4. CJK: "66亿美元", "約2300億円", "4.8兆円", "1,000亿"
-    rf"|(?P<n4>{_NUM})\s?(?P<s4>{_CJK_SCALE})?(?P<c4>{_CJK_CUR})|(?P<n5>{_NUM})(?P<s5>{_CJK_SCALE})"
-)
 # Number words: "zehn milliarden dollar", "un billon de dolares" (run only when a scale word is present)
 _WORD_RE = re.compile(rf"(?P<w6>{_WORDNUM})\s(?P<s6>{_LONG_SCALE})(?:\s?(?P<c6>{_CUR_AFTER})(?![a-z]))?")
 _VAGUE_RE = re.compile(  # run on " " + text: the leading non-letter replaces a look-behind
@@ -116,7 +108,6 @@ _VAGUE_RE = re.compile(  # run on " " + text: the leading non-letter replaces a 
     r"(?:dollars|dolares|dollari|euros?|us-dollar|dollar)|"
     r"数十亿|数百亿|数千亿|数十億|数百億|数千億|巨额|巨額)"
 )
-_START_RE = re.compile(r"[$€£¥₹]|\d+")
 _SCALE_WORD = re.compile(r"illion|illiar|illon|ilhoe|iljard|iliard|trilh|billon|mil mil")
 _VAGUE_HINT = re.compile(r"illion|illiar|iliardi|ilhoes|iljard|millones|数|巨|multi")
 
@@ -148,6 +139,19 @@ def parse_number(s: str) -> float | None:
     return None
 
 
+_NUM_RE = re.compile(_NUM)
+_SCALE_TOK = re.compile(r" ?(mil (?:millones|milhoes|milioni)|[a-z]+\.?|万亿|百万|[亿万兆千])")
+_CUR_TOK = re.compile(r" ?(?:de |d'|di |of |van |do |da )?(us[- ]?dollars?|[a-z]+(?:-dollar)?|[$€£¥₹]|米ドル|ドル|美元|"
+                      r"美金|円|日元|人民币|欧元|ユーロ|元)")
+_CUR_WORDS: dict[str, str] = {}
+for _pat, _code in _CURRENCIES:
+    for _w in re.findall(r"[a-z$€£¥₹\u3040-\u9fff\-]+", _pat.replace("s?", "").replace("(?: sterling)?", "")):
+        _CUR_WORDS.setdefault(_w, _code)
+_CUR_WORDS.update({"dollars": "USD", "us-dollar": "USD", "us-dollars": "USD", "usdollar": "USD", "pounds": "GBP",
+                   "euros": "EUR", "rupees": "INR", "francs": "CHF", "reais": "BRL", "dolares": "USD"})
+_START_RE = re.compile(r"[$€£¥₹\d]")
+
+
 def extract_amounts(folded: str) -> list[Amount]:
     """Every money amount in folded text, in order of appearance (vague magnitudes included)."""
     out: list[Amount] = []
@@ -155,17 +159,14 @@ def extract_amounts(folded: str) -> list[Amount]:
         out += [Amount(0.0, None, m.start(), m.end() - 1, m.group(0)[1:], vague=True)
                 for m in _VAGUE_RE.finditer(" " + folded)]
     pos = 0
-    for c in _START_RE.finditer(folded):
-        st = c.start()
-        if st < pos or (st and folded[st - 1] in ".," and st > 1 and folded[st - 2].isdigit()):
-            continue  # inside an amount already read, or the decimals of a number
-        m = _MONEY_RE.match(folded, st)
-        if m is None:
+    while (c := _START_RE.search(folded, pos)) is not None:
+        a = _read_amount(folded, c.start())
+        if a is None:
+            n = _NUM_RE.match(folded, c.start())
+            pos = n.end() if n else c.start() + 1
             continue
-        pos = m.end()
-        a = _amount(m, folded)
-        if a is not None:
-            out.append(a)
+        out.append(a)
+        pos = a.end
     if _SCALE_WORD.search(folded):
         for m in _WORD_RE.finditer(folded):
             a = _amount(m, folded)
@@ -179,35 +180,65 @@ def extract_amounts(folded: str) -> list[Amount]:
 
 
 def _amount(m: re.Match[str], folded: str) -> Amount | None:
-    g = m.groupdict()
-    scale_tok = g.get("s1") or g.get("s2") or g.get("s3") or g.get("s4") or g.get("s5") or g.get("s6")
-    if g.get("w6"):
-        num: float | None = _NUMBER_WORDS.get(g["w6"])
-    else:
-        num = parse_number(g["n1"] or g["n2"] or g["n3"] or g["n4"] or g["n5"] or "")
-    if num is None:
+    """An amount written with a number word: "zehn milliarden dollar", "un billon de dolares"."""
+    num = _NUMBER_WORDS.get(m.group("w6"))
+    scale = _SCALES.get(m.group("s6").strip())
+    if num is None or scale is None:
         return None
-    scale = _SCALES.get(scale_tok.strip(), 1.0) if scale_tok else 1.0
+    cur = m.group("c6")
+    currency = _currency_code(_strip_prep(cur)) if cur else None
+    return Amount(num * scale, currency, m.start(), m.end(), m.group(0).strip())
+
+
+def _read_amount(f: str, st: int) -> Amount | None:
+    """An amount starting at ``st`` (a currency symbol or the first digit of a number), or None."""
     currency: str | None = None
-    start = m.start()
-    if g.get("c1"):
-        currency = _SYMBOL_CUR[g["c1"]]
-        if g["c1"] == "$":
-            pre = folded[max(0, start - 3):start].rstrip(" .")
+    i = st
+    if not f[st].isdigit():
+        currency = _SYMBOL_CUR[f[st]]
+        if f[st] == "$":
+            pre = f[max(0, st - 3):st].rstrip(" .")
             for p, code in _PREFIXED_DOLLAR.items():
                 if pre.endswith(p) and (len(pre) == len(p) or not pre[-len(p) - 1].isalpha()):
                     currency = code
                     break
             if pre.endswith(("us", "u.s")):
                 currency = "USD"
-    else:
-        cur_tok = g.get("c2") or g.get("c4") or g.get("c6")
-        currency = _currency_code(_strip_prep(cur_tok)) if cur_tok else None
-        if currency is None and "md$" in m.group(0):
-            currency = "USD"
+        i = st + 1
+        if i < len(f) and f[i] == " ":
+            i += 1
+    elif st and (f[st - 1] in ".," and st > 1 and f[st - 2].isdigit()):
+        return None
+    n = _NUM_RE.match(f, i)
+    if n is None:
+        return None
+    num = parse_number(n.group())
+    if num is None:
+        return None
+    end = n.end()
+    scale = 1.0
+    sm = _SCALE_TOK.match(f, end)
+    if sm is not None:
+        tok = sm.group(1)
+        val = _SCALES.get(tok) or _SCALES.get(tok.rstrip("."))
+        if val is None and tok.endswith("$") is False and tok.startswith("md"):
+            val = 1e9
+        if val is not None:
+            scale, end = val, sm.end()
+    if currency is None:
+        if f.startswith("$", end):
+            currency, end = "USD", end + 1
+        else:
+            cm = _CUR_TOK.match(f, end)
+            if cm is not None:
+                code = _CUR_WORDS.get(cm.group(1))
+                if code is not None:
+                    currency, end = code, cm.end()
     if currency is None and scale < 1e6:
         return None
-    return Amount(num * scale, currency, start, m.end(), m.group(0).strip())
+    if currency is not None and scale == 1.0 and f[st].isdigit() and end == n.end():
+        return None
+    return Amount(num * scale, currency, st, end, f[st:end])
 
 
 def _strip_prep(tok: str) -> str:

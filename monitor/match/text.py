@@ -23,6 +23,7 @@ __all__ = ["clean", "fold", "is_caption", "sentence_spans", "split_sentences", "
 
 _TAG_RE = re.compile(r"<[^>]{0,400}>")
 _WS_RE = re.compile(r"\s+")
+_WS_NEEDED = re.compile(r"\s\s|[^\S ]")
 # Runs that look like UTF-8 read as cp1252/Latin-1: a lead byte char followed by continuation chars.
 _MOJIBAKE_RE = re.compile(
     "(?:[\u00c2-\u00f4][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc"
@@ -92,10 +93,13 @@ def clean(text: str | None) -> str:
         s = html.unescape(s)
     if "Ã" in s or "â" in s or "Â" in s:
         s = _MOJIBAKE_RE.sub(_fix_mojibake_run, s)
-    s = unicodedata.normalize("NFKC", s)
-    s = _CF_RE.sub("", s)
-    s = strip_junk(s)
-    return _WS_RE.sub(" ", s).strip()
+    if not s.isascii():
+        s = _CF_RE.sub("", unicodedata.normalize("NFKC", s))
+    if "\n" in s:
+        s = strip_junk(s)
+    if _WS_NEEDED.search(s):
+        s = _WS_RE.sub(" ", s)
+    return s.strip()
 
 
 def strip_junk(s: str) -> str:
@@ -105,9 +109,12 @@ def strip_junk(s: str) -> str:
     return _JUNK_RE.sub(" ", s)
 
 
+_CAPTION_HINT = re.compile(r"photo|foto|credit|image|©|getty|shutterstock|afp|handout|illustration|bildquelle|imago")
+
+
 def is_caption(s: str) -> bool:
-    """True when the text reads like a photo caption or credit line."""
-    return _CAPTION_RE.search(s) is not None
+    """True when the text reads like a photo caption or credit line (works on cleaned or folded text)."""
+    return _CAPTION_HINT.search(s.lower()) is not None and _CAPTION_RE.search(s) is not None
 
 
 def fold(s: str) -> str:
@@ -115,16 +122,23 @@ def fold(s: str) -> str:
 
     Keeps the length, so offsets found in the folded text are offsets in the cleaned text.
     """
+    if s.isascii():
+        return s.lower()
     if "\u0130" in s:
         s = s.replace("\u0130", "I")
     return s.lower().translate(_FOLD_TABLE)
 
 
-_SENT_RE = re.compile(r"[.!?]+[\"'»”)]?\s+(?=[\"'«“(]?[A-ZÀ-ÖØ-Þ0-9¿¡\u3040-\u9fff])|[。！？]+|[;；]\s*|\s+[|•·]\s+")
+_SENT_RE = re.compile(r"[.!?]+[\"'»”)]?\s+(?=[\"'«“(]?[A-ZÀ-ÖØ-Þ0-9¿¡\u3040-\u9fff])|[。！？]+|[;；]\s*|[|•·]\s+")
+
+
+_SENT_HINT = re.compile(r"[.!?]\S*\s|[。！？;；|•·]")
 
 
 def sentence_spans(s: str) -> list[tuple[int, int]]:
     """(start, end) of each sentence of cleaned text; CJK full stops count."""
+    if not _SENT_HINT.search(s):
+        return [(0, len(s))] if s else []
     spans: list[tuple[int, int]] = []
     pos = 0
     for m in _SENT_RE.finditer(s):

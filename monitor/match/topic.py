@@ -81,6 +81,53 @@ def _key(s: str) -> str:
     return s.translate(_KEY_DELETE)
 
 
+def _expand(src: str, limit: int = 4000) -> list[str] | None:
+    """All strings a simple pattern can match (literals, alternations, optional parts, tiny classes).
+
+    Such patterns then join the prefix tree instead of being scanned on their own. None when the
+    pattern is not that simple or has more than ``limit`` forms.
+    """
+    try:
+        from re import _parser  # noqa: PLC0415
+        parsed = _parser.parse(src)
+    except Exception:  # noqa: BLE001
+        return None
+
+    def seq(items: Any) -> list[str] | None:
+        out = [""]
+        for op, av in items:
+            opts = one(op, av)
+            if opts is None:
+                return None
+            out = [a + b for a in out for b in opts]
+            if len(out) > limit:
+                return None
+        return out
+
+    def one(op: Any, av: Any) -> list[str] | None:
+        if op is _parser.LITERAL:
+            return [chr(av)]
+        if op is _parser.SUBPATTERN:
+            return seq(av[-1])
+        if op is _parser.BRANCH:
+            res: list[str] = []
+            for alt in av[1]:
+                sub = seq(alt)
+                if sub is None:
+                    return None
+                res += sub
+            return res
+        if op in (_parser.MAX_REPEAT, _parser.MIN_REPEAT) and av[0] in (0, 1) and av[1] == 1:
+            sub = seq(av[2])
+            return None if sub is None else ([""] if av[0] == 0 else []) + sub
+        if op is _parser.IN and len(av) <= 3 and all(o is _parser.LITERAL for o, _ in av):
+            return [chr(c) for _, c in av]
+        return None
+
+    forms = seq(parsed)
+    return sorted(set(forms)) if forms and all(f.strip() for f in forms) else None
+
+
 class TermSet:
     """Many terms in one regular expression: one pass over a text finds them all.
 
@@ -93,7 +140,7 @@ class TermSet:
     prefilter when one can be derived.
     """
 
-    __slots__ = ("cjk", "exact", "latin", "regexes", "star", "star_lengths")
+    __slots__ = ("cache", "cjk", "exact", "grouped", "latin", "regexes", "star", "star_lengths")
 
     def __init__(self, terms: Sequence[Term], sources: Sequence[str | list[str]]) -> None:
         self.regexes: list[tuple[str | None, re.Pattern[str], Term]] = []
@@ -101,7 +148,19 @@ class TermSet:
         self.star: dict[str, list[Term]] = {}
         latin: dict[Any, Any] = {}
         cjk: dict[Any, Any] = {}
+        expanded_terms: list[Term] = []
+        expanded_srcs: list[str | list[str]] = []
         for term, src in zip(terms, sources, strict=True):
+            forms = _expand(src) if isinstance(src, str) else None
+            if forms is None:
+                expanded_terms.append(term)
+                expanded_srcs.append(src)
+                continue
+            for form in forms:
+                atoms, _ = term_source(form.replace("*", ""))
+                expanded_terms.append(term)
+                expanded_srcs.append(atoms)
+        for term, src in zip(expanded_terms, expanded_srcs, strict=True):
             if isinstance(src, str):
                 self.regexes.append((_required_literal(src), re.compile(src), term))
                 continue
@@ -109,20 +168,36 @@ class TermSet:
                 continue
             if _GAP in src:
                 lead = "".join(a.replace("\\", "") for a in src[:src.index(_GAP)] if a not in _SPECIAL)
-                rx = ("" if _CJK_RE.match(src[0]) else f"(?<![{_LATIN}])") + "".join(src) + _bound(term)
+                end = f"(?![{_LATIN}])" if src[-1] not in _SPECIAL and _LATIN_RE.fullmatch(src[-1]) else ""
+                rx = ("" if _CJK_RE.match(src[0]) else f"(?<![{_LATIN}])") + "".join(src) + end
                 self.regexes.append((lead[:6] if len(lead) >= 3 else None, re.compile(rx), term))
                 continue
             tree = cjk if _CJK_RE.match(src[0]) else latin
             node = tree
             for atom in src:
                 node = node.setdefault(atom, {})
-            node[None] = _bound(term)
+            node[None] = f"(?![{_LATIN}])" if src[-1] not in _SPECIAL and _LATIN_RE.fullmatch(src[-1]) else ""
             literal = "".join(a.replace("\\", "") for a in src if a not in _SPECIAL)
             target = self.star if src[-1] == _STAR else self.exact
             bucket = target.setdefault(_key(literal), [])
             if not any((t.role, t.kind) == (term.role, term.kind) for t in bucket):
                 bucket.append(term)
         self.star_lengths = sorted({len(k) for k in self.star}, reverse=True)
+        self.cache: dict[str, list[Term]] = {}
+        groups: dict[str | None, list[tuple[re.Pattern[str], Term]]] = {}
+        for lit, rx, term in self.regexes:
+            if lit is not None:  # a shorter common core lets terms share one prefilter and one scan
+                runs = re.findall(f"[{_LATIN}]{{3,}}", lit)
+                lit = max(runs, key=len)[:6] if runs else lit.strip()
+            groups.setdefault(lit, []).append((rx, term))
+        self.grouped: list[tuple[str | None, re.Pattern[str], dict[int, Term]]] = []
+        for lit, members in groups.items():
+            parts, index, g = [], {}, 1
+            for rx, term in members:
+                parts.append(f"({rx.pattern})")
+                index[g] = term
+                g += 1 + rx.groups
+            self.grouped.append((lit, re.compile("|".join(parts)), index))
         self.latin = re.compile(f"[^{_LATIN}]" + self._emit(latin)) if latin else None
         self.cjk = re.compile(self._emit(cjk)) if cjk else None
 
@@ -138,34 +213,39 @@ class TermSet:
     def _lookup(self, words: str) -> list[Term]:
         k = _key(words)
         found = self.exact.get(k)
-        if found is not None:
-            return found
-        for n in self.star_lengths:
-            if n <= len(k) and k[:n] in self.star:
-                return self.star[k[:n]]
-        return []
+        if found is None:
+            found = []
+            for n in self.star_lengths:
+                if n <= len(k) and k[:n] in self.star:
+                    found = self.star[k[:n]]
+                    break
+        if len(self.cache) < 50_000:
+            self.cache[words] = found
+        return found
 
     def finditer(self, text: str) -> list[tuple[int, int, Term]]:
         """Every hit as (start, end, term), ordered by start; one text position may carry several terms."""
         out: list[tuple[int, int, Term]] = []
+        cache = self.cache
         if self.latin is not None:
             for m in self.latin.finditer(" " + text):
-                a, b = m.start(), m.end() - 1
-                out += [(a, b, t) for t in self._lookup(text[a:b])]
+                a, b = m.span()
+                w = text[a:b - 1]
+                found = cache.get(w)
+                if found is None:
+                    found = self._lookup(w)
+                for t in found:
+                    out.append((a, b - 1, t))
         if self.cjk is not None and _CJK_RE.search(text):
             for m in self.cjk.finditer(text):
                 out += [(m.start(), m.end(), t) for t in self._lookup(m.group())]
-        for lit, rx, t in self.regexes:
+        for lit, rx, index in self.grouped:
             if lit is None or lit in text:
-                out += [(m.start(), m.end(), t) for m in rx.finditer(text) if m.end() > m.start()]
-        if self.regexes or self.cjk is not None:
+                out += [(m.start(), m.end(), index[m.lastindex]) for m in rx.finditer(text)  # type: ignore[index]
+                        if m.end() > m.start()]
+        if self.grouped or self.cjk is not None:
             out.sort(key=lambda h: (h[0], h[0] - h[1]))
         return out
-
-
-def _bound(term: Term) -> str:
-    last = fold(term.text.strip().rstrip("$>").strip())
-    return f"(?![{_LATIN}])" if re.search(f"[{_LATIN}]$", last) else ""
 
 
 def term_source(term: str) -> tuple[str | list[str], dict[str, bool]]:
@@ -215,6 +295,7 @@ def _termset(entries: Sequence[tuple[str, str, str]], weak_terms: frozenset[str]
 @dataclass(frozen=True, slots=True)
 class Compiled:
     terms: TermSet                  # every role in one pass: entity, weak, ref, possessive, cue, near, adj, ...
+    refs: TermSet                   # "the company", "its": read only when the entity is mentioned
     status: TermSet                 # talks / completed / projected / reported, read in positive sentences only
     other: TermSet                  # other news (launch, lawsuit, users), read in titles only
     after: re.Pattern[str]          # matched right after a mention: "-compatible", " rival", "'s former"
@@ -384,13 +465,14 @@ def _compile(*, name: str, aliases: list[str], lists: dict[str, list[str]], voca
             re.escape(a) + (r"(?![A-Za-z0-9])" if a[-1:].isalnum() else "")
             for a in sorted(lists["cased_aliases"], key=len, reverse=True)) + ")")
     canonical = next((a for a in aliases if not a.startswith("re:")), lists["cased_aliases"][0] if lists["cased_aliases"] else name)
-    entries = mention_entries + ref_entries + cue_entries + out_entries
+    entries = mention_entries + cue_entries + out_entries
     entries += [("near", "", t) for t in gen("NOT_SUBJECT_NEAR", "not_subject_before")]
     entries += [("adj", "", t) for t in gen("NOT_SUBJECT_ADJ", "not_subject_adjacent")]
     entries += [("background", "", t) for t in gen("BACKGROUND", "background")]
     entries += [("exclude", "", t) for t in lists["exclude"]]
     compiled = Compiled(
         terms=_termset(entries, weak_terms),
+        refs=_termset(ref_entries, frozenset()),
         status=_termset(status_entries, frozenset()),
         other=_termset([("other", "", t) for t in gen("OTHER_NEWS", "other_news")], frozenset()),
         after=re.compile("(?:" + "|".join(sorted(after_srcs, key=len, reverse=True)) + ")") if after_srcs
