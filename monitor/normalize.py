@@ -6,10 +6,12 @@ gives the form used for identity and dedupe (never for display).
 
 from __future__ import annotations
 
+import base64
+import binascii
 import html
 import re
 import unicodedata
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 _TAG = re.compile(r"<[^>]{0,2000}>")
 _SCRIPT = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.I | re.S)
@@ -84,8 +86,47 @@ TRACKING_PARAMS = frozenset({
     "mkt_tok", "trk", "sr_share", "taid", "soc_src", "soc_trk", "ito", "icid", "ns_mchannel",
     "ns_source", "ns_campaign", "ns_linkname", "ns_fee", "cid", "s_cid", "at_medium", "at_campaign",
     "output", "outputtype", "amp", "amp_js_v", "usqp", "partner", "tpcc", "ftag", "xtor",
+    # share links, paywall and syndication markers that never select a different article
+    "referringsource", "embedded-checkout", "sref", "cmp", "mod", "rss", "ncid", "spm",
+    "share", "shared", "sh", "si", "_hsenc", "_hsmi", "hsctatracking", "oly_enc_id", "oly_anon_id",
+    "vero_id", "rb_clickid", "ck_subscriber_id", "__twitter_impression", "mbid", "ceid", "oc",
+    "leadsource", "assettype", "traffic_source", "feedtype", "feedname", "intcmp", "int_source",
 })
+_TRACKING_PREFIXES = ("utm_", "at_", "hsa_", "pk_", "mtm_", "wt.", "wt_", "ga_", "trk_")
 _DROP_HOST_PREFIXES = ("www.", "m.", "amp.", "mobile.")
+# AMP renditions that live in the path: a bare ``amp`` segment (cnbc.com/amp/...), Vox Media's
+# ``platform/amp``, the Times Internet ``amp_articleshow`` form and ``.amp`` / ``.amp.html`` suffixes.
+_AMP_SUFFIX = re.compile(r"\.amp(?=(\.html?)?$)", re.I)
+_PCT = re.compile(r"%([0-9A-Fa-f]{2})")
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+# Aggregator and redirect links whose target sits in a query parameter (or, for Yahoo's search
+# redirect, a path field). Decoded from the URL itself; never fetched.
+_REDIRECT_PARAMS: dict[str, tuple[str, ...]] = {
+    "news.google.com": ("url", "u", "q"),
+    "google.com": ("url", "q", "u"),
+    "l.facebook.com": ("u",),
+    "lm.facebook.com": ("u",),
+    "facebook.com": ("u",),
+    "l.instagram.com": ("u",),
+    "out.reddit.com": ("url",),
+    "bing.com": ("url", "u"),
+    "linkedin.com": ("url",),
+    "duckduckgo.com": ("uddg",),
+    "t.umblr.com": ("z",),
+    "slack-redir.net": ("url",),
+    "href.li": ("url",),
+    "safelinks.protection.outlook.com": ("url",),
+    "news.url.google.com": ("url",),
+    "feeds.feedblitz.com": ("url",),
+    "flipboard.com": ("url",),
+    "newsnow.co.uk": ("url",),
+    "smartnews.com": ("url",),
+}
+_GENERIC_REDIRECT_PATH = re.compile(r"/(url|redirect|redir|l\.php|out|link|click|apiclick\.aspx|r)/?$", re.I)
+_GENERIC_REDIRECT_PARAMS = ("url", "u", "q", "target", "dest", "destination", "redirect", "redirect_url",
+                            "to", "link")
+_GOOGLE_NEWS_ARTICLE = re.compile(r"^/(?:rss/)?(?:articles|read)/([A-Za-z0-9_-]{8,})/?$")
 
 
 def safe_http_url(url: str | None) -> str | None:
@@ -108,34 +149,197 @@ def safe_http_url(url: str | None) -> str | None:
 
 
 def canonical_url(url: str | None) -> str | None:
-    """Identity form of ``url``: lower-case host without www./m./amp., http≡https, no tracking
-    parameters (``utm_*`` and friends), no fragment, no trailing slash or ``/amp`` suffix,
-    sorted query. Returns None for anything that is not an http(s) URL.
+    """Identity form of ``url``: lower-case host without www./m./amp./mobile., http≡https, no
+    tracking parameters (``utm_*``, ``fbclid``, ``gclid``, ``guccounter``, ``smid`` and friends), no
+    fragment, no trailing slash, no AMP path form (``/amp/``, ``/amp``, ``.amp.html``,
+    ``amp_articleshow``), sorted query, normalised percent-escapes. Aggregator redirect links
+    (``google.com/url?q=``, ``news.google.com/...?url=``, ``l.facebook.com/l.php?u=`` and the like)
+    become the canonical form of their target, decoded from the link itself, never fetched.
+    Google News article ids that do not carry their target stay as
+    ``https://news.google.com/articles/<id>`` (see :func:`is_opaque_aggregator_url`).
+
+    Returns None for anything that is not an http(s) URL. Never raises; idempotent.
+    """
+    if not url or not isinstance(url, str):
+        return None
+    current: str | None = url
+    seen: set[str] = set()
+    for _ in range(8):  # a fixed point, so that canonical_url(canonical_url(u)) == canonical_url(u)
+        assert current is not None
+        if current in seen:
+            break
+        seen.add(current)
+        try:
+            nxt = _canonical_once(current)
+        except (ValueError, UnicodeError, TypeError):
+            return None
+        if nxt is None or nxt == current:
+            return nxt
+        current = nxt
+    return current
+
+
+def resolve_aggregator_url(url: str | None) -> str | None:
+    """The target of an aggregator or redirect link when it is encoded in the link itself
+    (query parameters such as Google's ``url=``/``q=``, Facebook's ``u=``, Yahoo's ``RU=`` path
+    field, or an old-style Google News article id that embeds the URL); else None.
+    Never fetches and never raises.
     """
     if not url:
         return None
     try:
         parts = urlsplit(url.strip())
-        port = parts.port
+        host = (parts.hostname or "").lower()
     except ValueError:
         return None
+    if parts.scheme.lower() not in ("http", "https") or not host:
+        return None
+    bare = _strip_host_prefixes(host)
+    path = parts.path or ""
+    names = _REDIRECT_PARAMS.get(bare) or _REDIRECT_PARAMS.get(host)
+    if _is_google(bare) and bare != "news.google.com":
+        amp = re.match(r"^/amp/s/(.+)$", path)
+        if amp:  # Google's AMP viewer: google.com/amp/s/<host>/<path>
+            return _as_http_target("https://" + amp.group(1) + (f"?{parts.query}" if parts.query else ""))
+        names = _REDIRECT_PARAMS["google.com"] if path.rstrip("/") in ("/url", "/news/url", "/imgres") else None
+    if names is None and _GENERIC_REDIRECT_PATH.search(path):
+        names = _GENERIC_REDIRECT_PARAMS
+    if names:
+        params = {k.lower(): v for k, v in parse_qsl(parts.query, keep_blank_values=True)}
+        for name in names:
+            target = _as_http_target(params.get(name))
+            if target:
+                return target
+    if bare.endswith("search.yahoo.com"):
+        m = re.search(r"/RU=([^/]+)/", parts.path or "")
+        if m:
+            return _as_http_target(unquote(m.group(1)))
+    if bare == "news.google.com":
+        m = _GOOGLE_NEWS_ARTICLE.match(parts.path or "")
+        if m:
+            return _decode_google_news_id(m.group(1))
+    return None
+
+
+def is_opaque_aggregator_url(url: str | None) -> bool:
+    """True for aggregator links that name an article only by an opaque id (Google News RSS
+    item links): equal links are the same article, but a different link proves nothing, so
+    identity and clustering must rely on title, outlet and time.
+    """
+    if not url:
+        return False
+    try:
+        parts = urlsplit(url.strip())
+        host = _strip_host_prefixes((parts.hostname or "").lower())
+    except ValueError:
+        return False
+    return host == "news.google.com" and bool(_GOOGLE_NEWS_ARTICLE.match(parts.path or "")) \
+        and resolve_aggregator_url(url) is None
+
+
+def _canonical_once(url: str) -> str | None:
+    url = url.strip()
+    parts = urlsplit(url)
+    port = parts.port
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         return None
-    host = parts.hostname.lower().rstrip(".")
-    for prefix in _DROP_HOST_PREFIXES:
-        if host.startswith(prefix) and host.count(".") >= 2:
-            host = host[len(prefix):]
-            break
+    target = resolve_aggregator_url(url)
+    if target and target != url:
+        return target
+    host = _strip_host_prefixes(parts.hostname.lower().rstrip("."))
+    if not host:
+        return None
+    try:
+        host = host.encode("idna").decode("ascii") if not host.isascii() else host
+    except UnicodeError:
+        pass
+    if ":" in host:
+        host = f"[{host}]"
     if port and port not in (80, 443):
         host = f"{host}:{port}"
-    path = re.sub(r"/{2,}", "/", parts.path or "/")
-    path = path.rstrip("/")
-    path = re.sub(r"(/amp(\.html)?|\.amp(\.html)?)$", "", path, flags=re.I)
-    path = path.rstrip("/") or "/"
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-             if not k.lower().startswith(("utm_", "at_", "hsa_", "pk_")) and k.lower() not in TRACKING_PARAMS]
+    if host == "news.google.com":
+        m = _GOOGLE_NEWS_ARTICLE.match(parts.path or "")
+        if m:  # locale parameters (hl, gl, ceid, oc) do not change the article
+            return f"https://news.google.com/articles/{m.group(1)}"
+    path = _canonical_path(parts.path or "/")
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k, v)]
     query.sort()
     return urlunsplit(("https", host, path, urlencode(query), ""))
+
+
+def _is_google(host: str) -> bool:
+    return host.endswith(".google.com") or host == "google.com" or bool(re.match(r"^google\.[a-z.]{2,6}$", host))
+
+
+def _strip_host_prefixes(host: str) -> str:
+    changed = True
+    while changed:
+        changed = False
+        for prefix in _DROP_HOST_PREFIXES:
+            if host.startswith(prefix) and host.count(".") >= 2:
+                host = host[len(prefix):]
+                changed = True
+    return host
+
+
+def _canonical_path(path: str) -> str:
+    path = _PCT.sub(_normalise_escape, path)
+    path = quote(path, safe="/:@!$&'()*+,;=-._~%")
+    segments = [s for s in path.split("/") if s and s not in (".",)]
+    out: list[str] = []
+    for seg in segments:
+        low = seg.lower()
+        if low == "amp":
+            if out and out[-1].lower() == "platform":
+                out.pop()
+            continue
+        if low == "amp_articleshow":
+            seg = "articleshow"
+        seg = _AMP_SUFFIX.sub("", seg)
+        if seg:
+            out.append(seg)
+    return "/" + "/".join(out)
+
+
+def _normalise_escape(m: re.Match[str]) -> str:
+    ch = chr(int(m.group(1), 16))
+    return ch if ch in _UNRESERVED else "%" + m.group(1).upper()
+
+
+def _is_tracking(key: str, value: str) -> bool:
+    k = key.lower()
+    if k in TRACKING_PARAMS or k.startswith(_TRACKING_PREFIXES):
+        return True
+    return not k and not value
+
+
+def _as_http_target(value: str | None) -> str | None:
+    if not value:
+        return None
+    value = value.strip()
+    if value.lower().startswith(("http%3a", "https%3a")):
+        value = unquote(value)
+    return safe_http_url(value)
+
+
+def _decode_google_news_id(article_id: str) -> str | None:
+    """Old-style Google News ids are base64 protobufs that embed the target URL; newer ones
+    are encrypted and stay opaque (None)."""
+    try:
+        raw = base64.urlsafe_b64decode(article_id + "=" * (-len(article_id) % 4))
+    except (ValueError, binascii.Error):
+        return None
+    m = re.search(rb"https?://[\x21-\x7e]+", raw)
+    if not m:
+        return None
+    start = m.start()
+    found = m.group(0)
+    if start >= 1 and 10 <= raw[start - 1] < len(found):  # protobuf length prefix bounds the string
+        found = found[: raw[start - 1]]
+    try:
+        return safe_http_url(found.decode("ascii"))
+    except UnicodeDecodeError:
+        return None
 
 
 def redact_url(url: str) -> str:

@@ -1,0 +1,120 @@
+"""canonical_url: identity form of article links (tracking, AMP, mobile hosts, redirects)."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from monitor.normalize import canonical_url, is_opaque_aggregator_url, resolve_aggregator_url
+
+BASE = "https://example.com/2025/03/31/startup-closes-round"
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        BASE,
+        BASE + "/",
+        "http://example.com/2025/03/31/startup-closes-round",
+        "https://WWW.Example.COM/2025/03/31/startup-closes-round",
+        "https://m.example.com/2025/03/31/startup-closes-round",
+        "https://amp.example.com/2025/03/31/startup-closes-round",
+        "https://example.com/amp/2025/03/31/startup-closes-round",
+        "https://example.com/2025/03/31/startup-closes-round/amp",
+        "https://example.com/2025/03/31/startup-closes-round/amp/",
+        "https://example.com/platform/amp/2025/03/31/startup-closes-round",
+        BASE + "?utm_source=rss&utm_medium=feed&utm_campaign=tech",
+        BASE + "?fbclid=IwAR0abc",
+        BASE + "?gclid=Cj0KCQ",
+        BASE + "/?guccounter=1&guce_referrer=aHR0cHM6Ly93d3cuZ29vZ2xlLmNvbS8&guce_referrer_sig=AQAA",
+        BASE + "?smid=nytcore-ios-share&referringSource=articleShare",
+        BASE + "#comments",
+        BASE + "?outputType=amp",
+        "https://example.com:443/2025/03/31/startup-closes-round",
+        "https://www.google.com/url?rct=j&sa=t&url=https%3A%2F%2Fexample.com%2F2025%2F03%2F31%2Fstartup-closes-round%2F"
+        "%3Futm_source%3Dalert&ct=ga",
+        "https://news.google.com/news/url?sa=t&url=https://www.example.com/2025/03/31/startup-closes-round",
+        "https://l.facebook.com/l.php?u=https%3A%2F%2Fm.example.com%2F2025%2F03%2F31%2Fstartup-closes-round&h=AT1",
+        "https://www.google.com/amp/s/www.example.com/amp/2025/03/31/startup-closes-round",
+    ],
+)
+def test_variants_share_one_canonical_form(variant: str) -> None:
+    assert canonical_url(variant) == "https://example.com/2025/03/31/startup-closes-round"
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://example.com/a?b=2&a=1", "https://example.com/a?a=1&b=2"),           # sorted query
+        ("https://example.com/story?id=42&utm_term=x", "https://example.com/story?id=42"),  # content params stay
+        ("https://example.com:8080/a", "https://example.com:8080/a"),
+        ("https://example.com/a//b", "https://example.com/a/b"),
+        ("https://example.com/%7euser/caf%c3%a9", "https://example.com/~user/caf%C3%A9"),
+        ("https://example.com/news/story.amp.html", "https://example.com/news/story.html"),
+        ("https://m.economictimes.com/tech/amp_articleshow/110.cms", "https://economictimes.com/tech/articleshow/110.cms"),
+        ("https://example.com", "https://example.com/"),
+    ],
+)
+def test_canonical_forms(url: str, expected: str) -> None:
+    assert canonical_url(url) == expected
+
+
+@pytest.mark.parametrize("url", [None, "", "ftp://example.com/x", "mailto:a@b.c", "not a url", "https://", "//x.y/z",
+                                 "javascript:alert(1)", "https://[::1"])
+def test_not_http_is_none(url: str | None) -> None:
+    assert canonical_url(url) is None
+
+
+def test_different_articles_stay_different() -> None:
+    assert canonical_url("https://example.com/a") != canonical_url("https://example.com/b")
+    assert canonical_url("https://example.com/s?id=1") != canonical_url("https://example.com/s?id=2")
+    assert canonical_url("https://example.com/a") != canonical_url("https://example.org/a")
+
+
+def test_google_news_opaque_ids_are_kept_not_fetched() -> None:
+    link = "https://news.google.com/rss/articles/AU_yqLPzq9opaque1234567?oc=5&hl=en-US&gl=US&ceid=US:en"
+    assert is_opaque_aggregator_url(link)
+    assert resolve_aggregator_url(link) is None
+    assert canonical_url(link) == "https://news.google.com/articles/AU_yqLPzq9opaque1234567"
+    same = "https://news.google.com/articles/AU_yqLPzq9opaque1234567?hl=fr"
+    assert canonical_url(same) == canonical_url(link)
+
+
+def test_old_google_news_ids_that_embed_the_url_are_decoded() -> None:
+    target = b"https://www.example.com/2024/10/02/startup-raises.html"
+    raw = b"\x08\x13\x22" + bytes([len(target)]) + target + b"\xd2\x01\x00"
+    article_id = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    link = f"https://news.google.com/rss/articles/{article_id}?oc=5"
+    assert resolve_aggregator_url(link) == target.decode()
+    assert canonical_url(link) == "https://example.com/2024/10/02/startup-raises.html"
+    assert not is_opaque_aggregator_url(link)
+
+
+def test_redirect_without_a_target_is_kept() -> None:
+    assert canonical_url("https://www.google.com/url?q=not-a-url") == "https://google.com/url?q=not-a-url"
+    assert canonical_url("https://www.google.com/search?q=https://example.com/a") is not None
+
+
+url_like = st.one_of(
+    st.text(max_size=80),
+    st.builds(
+        lambda scheme, host, path, query, frag: f"{scheme}://{host}/{path}?{query}#{frag}",
+        st.sampled_from(["http", "https", "HTTPS", "ftp", ""]),
+        st.sampled_from(["example.com", "www.m.example.com", "amp.x.org", "news.google.com", "google.com",
+                         "l.facebook.com", "[::1]", "xn--caf-dma.fr", "café.fr", "EXAMPLE.com.", "a:99999"]),
+        st.text(alphabet="abc/%.-_~é amp", max_size=30),
+        st.text(alphabet="abc=&%utm_fbclid:/.url", max_size=40),
+        st.text(max_size=5),
+    ),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(url_like)
+def test_canonical_url_never_raises_and_is_idempotent(url: str) -> None:
+    once = canonical_url(url)
+    assert once is None or once.startswith("https://")
+    assert canonical_url(once) == once if once is not None else True
