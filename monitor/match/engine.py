@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from monitor.match.money import Amount, extract_amounts
+from monitor.match.money import Amount, extract_amounts, has_vague_amount
 from monitor.match.text import clean, fold, is_caption, sentence_spans
 from monitor.match.topic import Term, Topic
 from monitor.types import Article, Event, Match, Reason
@@ -98,13 +98,13 @@ class Analysis:
     score: float = 0.0
 
 
-def _snippet(text: str, start: int, end: int, pad: int = 30) -> str:
-    a, b = max(0, start - pad), min(len(text), end + pad)
-    return ("…" if a else "") + text[a:b].strip() + ("…" if b < len(text) else "")
+def _snippet(s: Sentence, start: int, end: int, pad: int = 30) -> str:
+    a, b = max(s.start, start - pad), min(s.end, end + pad)
+    return ("…" if a > s.start else "") + s.text[a:b].strip() + ("…" if b < s.end else "")
 
 
-def _field(raw: str, field_name: str, topic: Topic, limit: int | None = None) -> list[Sentence]:
-    """Clean, fold and scan one field once; hand each sentence its hits and amounts."""
+def _prepare(raw: str, topic: Topic, limit: int | None = None) -> tuple[str, str]:
+    """Cleaned and folded text of one field (same length: offsets are shared)."""
     c = topic.compiled
     text = clean(raw)
     if limit and len(text) > limit:
@@ -112,39 +112,31 @@ def _field(raw: str, field_name: str, topic: Topic, limit: int | None = None) ->
     if c.cased is not None:
         text = c.cased.sub(lambda m: c.canonical if not (m.start() and m.string[m.start() - 1].isalnum())
                            else m.group(), text)
-    f = fold(text)
-    sents = [Sentence(field_name, f, a, b) for a, b in sentence_spans(text)]
-    if not sents:
-        return sents
-    hits = c.terms.finditer(f)
-    amounts = extract_amounts(f)
-    i = 0
-    for h in hits:
-        while i < len(sents) - 1 and h[0] >= sents[i].end:
-            i += 1
-        sents[i].hits.append(h)
-    i = 0
-    for am in amounts:
-        while i < len(sents) - 1 and am.start >= sents[i].end:
-            i += 1
-        sents[i].amounts.append(am)
-    return sents
+    return text, fold(text)
 
 
-def _add_refs(sents: list[Sentence], topic: Topic) -> None:
-    """References ("the company", "its") that do not overlap a name, added to their sentences."""
-    if not sents:
-        return
-    refs = topic.compiled.refs.finditer(sents[0].text)
-    i = 0
-    for h in refs:
-        while i < len(sents) - 1 and h[0] >= sents[i].end:
-            i += 1
-        s = sents[i]
-        if not any(h[0] < b and h[1] > a for a, b, t in s.hits if t.role in ("entity", "weak")):
-            s.hits.append(h)
-    for s in sents:
-        s.hits.sort(key=lambda x: (x[0], x[0] - x[1]))
+_JOIN = " | "   # between title and summary: no term can span it
+
+
+def _sentences(t_text: str, s_text: str, full: str, hits: list[tuple[int, int, Term]],
+               amounts: list[Amount]) -> tuple[list[Sentence], list[Sentence]]:
+    """Split both fields into sentences of the joined folded text and hand each its hits and amounts."""
+    off = len(t_text) + len(_JOIN)
+    title = [Sentence("title", full, a, b) for a, b in sentence_spans(t_text)]
+    summary = [Sentence("summary", full, a + off, b + off) for a, b in sentence_spans(s_text)]
+    sents = title + summary
+    if sents:
+        i = 0
+        for h in hits:
+            while i < len(sents) - 1 and h[0] >= sents[i].end:
+                i += 1
+            sents[i].hits.append(h)
+        i = 0
+        for am in amounts:
+            while i < len(sents) - 1 and am.start >= sents[i].end:
+                i += 1
+            sents[i].amounts.append(am)
+    return title, summary
 
 
 def _classify_mentions(s: Sentence, topic: Topic) -> None:
@@ -178,7 +170,9 @@ def _classify_mentions(s: Sentence, topic: Topic) -> None:
 
 
 def _amount_near(s: Sentence, start: int, end: int, before: int = 30, after: int = 45) -> bool:
-    return any(a.end >= start - before and a.start <= end + after for a in s.amounts)
+    if any(a.end >= start - before and a.start <= end + after for a in s.amounts):
+        return True
+    return has_vague_amount(s.text, max(s.start, start - before), min(s.end, end + after))
 
 
 def _live_cues(s: Sentence, kinds: set[str]) -> None:
@@ -215,8 +209,9 @@ def _live_cues(s: Sentence, kinds: set[str]) -> None:
             cue.live, cue.why = False, f"money flowing out ({', '.join(sorted(out_labels))})"
         if cue.live and not t.weak:
             strong_present = True
+    has_amount = bool(s.amounts) or (any(c.live and c.term.weak for c in cues) and has_vague_amount(f, s.start, s.end))
     for cue in cues:
-        if cue.live and cue.term.weak and not strong_present and not s.amounts:
+        if cue.live and cue.term.weak and not strong_present and not has_amount:
             cue.live, cue.why = False, "weak cue alone"
     s.cues = cues
 
@@ -228,13 +223,20 @@ def analyze(article: Article, topic: Topic) -> Analysis:
         kinds |= _FUNDING_FAMILY
     if "revenue" in kinds:
         kinds |= _REVENUE_FAMILY
-    title_raw = article.title or ""
-    caption = bool(title_raw) and is_caption(title_raw)
-    title = _field(title_raw, "title", topic)
-    summary = _field(article.summary or "", "summary", topic, _MAX_SUMMARY)
-    if any(h[2].role in ("entity", "weak") for s in title + summary for h in s.hits):
-        _add_refs(title, topic)
-        _add_refs(summary, topic)
+    c = topic.compiled
+    t_text, t_fold = _prepare(article.title or "", topic)
+    s_text, s_fold = _prepare(article.summary or "", topic, _MAX_SUMMARY)
+    full = t_fold + _JOIN + s_fold
+    names = c.names.finditer(full)
+    if not names:
+        return Analysis([], [], False, False, "the entity is not mentioned", False, 0.0)
+    spans = [(a, b) for a, b, _ in names]
+    hits = names + c.terms.finditer(full)
+    hits += [h for h in c.refs.finditer(full) if not any(h[0] < b and h[1] > a for a, b in spans)]
+    hits.sort(key=lambda h: (h[0], h[0] - h[1]))
+    amounts = extract_amounts(full, vague=False) if any(h[2].role == "cue" for h in hits) else []
+    caption = bool(t_text) and is_caption(t_fold)
+    title, summary = _sentences(t_text, s_text, full, hits, amounts)
     for s in title + summary:
         _classify_mentions(s, topic)
     named = any(m.core and m.term.role == "entity" for s in title + summary for m in s.mentions)
@@ -294,7 +296,7 @@ def _decide(an: Analysis, topic: Topic) -> None:
         cues = any(s.live_cues() for s in an.title + an.summary)
         an.verdict = "no money fact about the entity"
         an.score = 0.1 * evidence + 0.1 * cues
-    if any(s.role("exclude") for s in an.title + an.summary):
+    if any(h[2].role == "exclude" for s in an.title + an.summary for h in s.hits):
         an.verdict, an.score = "excluded by the topic's exclude list", min(an.score, 0.05)
     an.score = min(an.score, 1.0)
     an.matched = an.score >= topic.threshold
@@ -368,17 +370,17 @@ def _reasons(an: Analysis) -> tuple[Reason, ...]:
         for m in s.mentions:
             if m.core:
                 rule = "entity" if m.term.role != "ref" else "entity:reference"
-                out.append(Reason(f"{rule}:{m.term.role}", s.field, _snippet(s.text, m.start, m.end)))
+                out.append(Reason(f"{rule}:{m.term.role}", s.field, _snippet(s, m.start, m.end)))
             else:
-                out.append(Reason(f"not-subject:{m.why}", s.field, _snippet(s.text, m.start, m.end)))
+                out.append(Reason(f"not-subject:{m.why}", s.field, _snippet(s, m.start, m.end)))
         for cue in s.cues:
             rule = f"topic:{cue.term.kind}" if cue.live else f"ignored:{cue.term.kind}:{cue.why}"
-            out.append(Reason(rule, s.field, _snippet(s.text, cue.start, cue.end)))
+            out.append(Reason(rule, s.field, _snippet(s, cue.start, cue.end)))
         for a, b, t in s.outflow:
-            out.append(Reason(f"outflow:{t.kind}", s.field, _snippet(s.text, a, b)))
+            out.append(Reason(f"outflow:{t.kind}", s.field, _snippet(s, a, b)))
         for a, b, t in s.other:
-            out.append(Reason("other-news", s.field, _snippet(s.text, s.start + a, s.start + b)))
-    return tuple(out[:16])
+            out.append(Reason("other-news", s.field, _snippet(s, s.start + a, s.start + b)))
+    return tuple(out[:12])
 
 
 def match_article(article: Article, topic: Topic) -> Match:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["Amount", "extract_amounts", "parse_number"]
+__all__ = ["Amount", "extract_amounts", "has_vague_amount", "parse_number"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,10 +152,16 @@ _CUR_WORDS.update({"dollars": "USD", "us-dollar": "USD", "us-dollars": "USD", "u
 _START_RE = re.compile(r"[$€£¥₹\d]")
 
 
-def extract_amounts(folded: str) -> list[Amount]:
-    """Every money amount in folded text, in order of appearance (vague magnitudes included)."""
+def has_vague_amount(folded: str, start: int = 0, end: int | None = None) -> bool:
+    """True when ``folded[start:end]`` names a magnitude without a figure ("billions of dollars")."""
+    end = len(folded) if end is None else end
+    return _VAGUE_HINT.search(folded, start, end) is not None and _VAGUE_RE.search(" " + folded[start:end]) is not None
+
+
+def extract_amounts(folded: str, *, vague: bool = True) -> list[Amount]:
+    """Every money amount in folded text, in order of appearance (vague magnitudes too, unless ``vague=False``)."""
     out: list[Amount] = []
-    if _VAGUE_HINT.search(folded):
+    if vague and _VAGUE_HINT.search(folded):
         out += [Amount(0.0, None, m.start(), m.end() - 1, m.group(0)[1:], vague=True)
                 for m in _VAGUE_RE.finditer(" " + folded)]
     pos = 0

@@ -140,10 +140,11 @@ class TermSet:
     prefilter when one can be derived.
     """
 
-    __slots__ = ("cache", "cjk", "exact", "grouped", "latin", "regexes", "star", "star_lengths")
+    __slots__ = ("cache", "cjk", "exact", "gaps", "grouped", "latin", "regexes", "star", "star_lengths")
 
     def __init__(self, terms: Sequence[Term], sources: Sequence[str | list[str]]) -> None:
         self.regexes: list[tuple[str | None, re.Pattern[str], Term]] = []
+        self.gaps: list[tuple[str, re.Pattern[str], Term]] = []
         self.exact: dict[str, list[Term]] = {}
         self.star: dict[str, list[Term]] = {}
         latin: dict[Any, Any] = {}
@@ -167,10 +168,10 @@ class TermSet:
             if not src:
                 continue
             if _GAP in src:
+                # starts with a literal (fast search); the left word boundary is checked after the match
                 lead = "".join(a.replace("\\", "") for a in src[:src.index(_GAP)] if a not in _SPECIAL)
                 end = f"(?![{_LATIN}])" if src[-1] not in _SPECIAL and _LATIN_RE.fullmatch(src[-1]) else ""
-                rx = ("" if _CJK_RE.match(src[0]) else f"(?<![{_LATIN}])") + "".join(src) + end
-                self.regexes.append((lead[:6] if len(lead) >= 3 else None, re.compile(rx), term))
+                self.gaps.append((lead, re.compile("".join(src) + end), term))
                 continue
             tree = cjk if _CJK_RE.match(src[0]) else latin
             node = tree
@@ -243,7 +244,13 @@ class TermSet:
             if lit is None or lit in text:
                 out += [(m.start(), m.end(), index[m.lastindex]) for m in rx.finditer(text)  # type: ignore[index]
                         if m.end() > m.start()]
-        if self.grouped or self.cjk is not None:
+        for lead, rx, t in self.gaps:
+            if lead in text:
+                for m in rx.finditer(text):
+                    a = m.start()
+                    if not (a and text[a - 1].isalnum()):
+                        out.append((a, m.end(), t))
+        if self.grouped or self.gaps or self.cjk is not None:
             out.sort(key=lambda h: (h[0], h[0] - h[1]))
         return out
 
@@ -294,7 +301,8 @@ def _termset(entries: Sequence[tuple[str, str, str]], weak_terms: frozenset[str]
 
 @dataclass(frozen=True, slots=True)
 class Compiled:
-    terms: TermSet                  # every role in one pass: entity, weak, ref, possessive, cue, near, adj, ...
+    names: TermSet                  # entity and weak aliases: an item without them cannot match
+    terms: TermSet                  # the other roles in one pass: cue, near, adj, outflow, background, exclude
     refs: TermSet                   # "the company", "its": read only when the entity is mentioned
     status: TermSet                 # talks / completed / projected / reported, read in positive sentences only
     other: TermSet                  # other news (launch, lawsuit, users), read in titles only
@@ -465,12 +473,13 @@ def _compile(*, name: str, aliases: list[str], lists: dict[str, list[str]], voca
             re.escape(a) + (r"(?![A-Za-z0-9])" if a[-1:].isalnum() else "")
             for a in sorted(lists["cased_aliases"], key=len, reverse=True)) + ")")
     canonical = next((a for a in aliases if not a.startswith("re:")), lists["cased_aliases"][0] if lists["cased_aliases"] else name)
-    entries = mention_entries + cue_entries + out_entries
+    entries = cue_entries + out_entries
     entries += [("near", "", t) for t in gen("NOT_SUBJECT_NEAR", "not_subject_before")]
     entries += [("adj", "", t) for t in gen("NOT_SUBJECT_ADJ", "not_subject_adjacent")]
     entries += [("background", "", t) for t in gen("BACKGROUND", "background")]
     entries += [("exclude", "", t) for t in lists["exclude"]]
     compiled = Compiled(
+        names=_termset(mention_entries, frozenset()),
         terms=_termset(entries, weak_terms),
         refs=_termset(ref_entries, frozenset()),
         status=_termset(status_entries, frozenset()),
