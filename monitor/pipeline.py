@@ -60,6 +60,19 @@ class Deps:
     metrics: Metrics = field(default_factory=Metrics)
     db: Callable[..., Awaitable[Any]] | None = None   # runs a store call off the event loop
 
+    _unchanged: list[tuple[int, datetime]] = field(default_factory=list)
+
+    async def note_unchanged(self, feed_id: int, next_at: datetime, now: datetime) -> None:
+        """Batch the state writes of unchanged feeds (most of a round): one transaction per 200."""
+        self._unchanged.append((feed_id, next_at))
+        if len(self._unchanged) >= 200:
+            await self.flush_unchanged(now)
+
+    async def flush_unchanged(self, now: datetime | None = None) -> None:
+        batch, self._unchanged = self._unchanged, []
+        if batch:
+            await self.call_store(self.store.record_not_modified_many, batch, now or self.clock.now())
+
     async def call_store(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         if self.db is not None:
             return await self.db(fn, *args, **kwargs)
@@ -87,6 +100,7 @@ async def poll_once(deps: Deps, *, all_feeds: bool = False) -> RunReport:
             return await _poll_feed(deps, feed, now)
 
     outcomes = await asyncio.gather(*(one(f) for f in feeds))
+    await deps.flush_unchanged()
     report = RunReport(started=now, finished=deps.clock.now(), feeds=tuple(outcomes))
     deps.metrics.last_poll_at = now
     if feeds and len(report.failed) < len(feeds):
@@ -103,12 +117,16 @@ async def _poll_feed(deps: Deps, feed: FeedState, now: datetime) -> FeedOutcome:
         result = await deps.fetcher.fetch(feed.url, etag=feed.etag, last_modified=feed.last_modified)
         next_at = next_poll_after(now, interval, 0.1, deps.rng)
         if result.not_modified:
-            await deps.call_store(deps.store.record_not_modified, feed.id, now, next_at)
+            await deps.note_unchanged(feed.id, next_at, now)
             deps.metrics.inc("monitor_feed_not_modified_total")
             return FeedOutcome(url=feed.url, not_modified=True)
         body_hash = hashlib.sha256(result.body).hexdigest()
         meta = FetchMeta(etag=result.etag, last_modified=result.last_modified, body_hash=body_hash)
-        if body_hash == feed.body_hash:  # same bytes as last time: nothing to parse
+        if body_hash == feed.body_hash and result.etag == feed.etag and \
+                result.last_modified == feed.last_modified:  # same bytes and validators: nothing to parse
+            await deps.note_unchanged(feed.id, next_at, now)
+            return FeedOutcome(url=feed.url, not_modified=True)
+        if body_hash == feed.body_hash:  # same bytes, new validators: keep them, skip parsing
             await deps.call_store(deps.store.record_items, feed.id, meta, [], now, next_at,
                                   assign=_assign, routes={}, story_window=STORY_WINDOW)
             return FeedOutcome(url=feed.url, not_modified=True)
@@ -141,8 +159,8 @@ async def _feed_failed(deps: Deps, feed: FeedState, now: datetime, interval: tim
     if retry_after:
         delay = max(delay, timedelta(seconds=min(retry_after, MAX_FEED_BACKOFF.total_seconds())))
     status = getattr(error, "status", None)
-    log.warning("feed failed feed=%s reason=%s%s failures=%d retry_in=%ds", redact_url(feed.url), reason,
-                f" status={status}" if status else "", failures, delay.total_seconds())
+    log.warning("feed failed id=%s feed=%s reason=%s%s failures=%d retry_in=%ds", feed.id, redact_url(feed.url),
+                reason, f" status={status}" if status else "", failures, delay.total_seconds())
     deps.metrics.inc("monitor_feed_errors_total", reason=reason)
     message = f"{reason}: {error}" if reason not in str(error) else str(error)
     try:

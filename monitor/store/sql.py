@@ -175,8 +175,14 @@ class SqlStore(OutboxMixin):
                 error_since=func.coalesce(t.Feed.error_since, now)))
 
     def record_not_modified(self, feed_id: int, now: datetime, next_poll_at: datetime) -> None:
+        self.record_not_modified_many([(feed_id, next_poll_at)], now)
+
+    def record_not_modified_many(self, feeds: Sequence[tuple[int, datetime]], now: datetime) -> None:
+        """Successful polls without new content (304 or an unchanged body), in one transaction."""
+        if not feeds:
+            return
         with self._tx() as s:
-            s.execute(update(t.Feed).where(t.Feed.id == feed_id).values(**_success(now, next_poll_at)))
+            s.execute(update(t.Feed), [{"id": fid, **_success(now, nxt)} for fid, nxt in feeds])
 
     def record_items(self, feed_id: int, meta: FetchMeta, items: Sequence[NewItem], now: datetime,
                      next_poll_at: datetime, *, assign: StoryAssigner, routes: Routes,
