@@ -39,6 +39,11 @@ _POSSESSIVE_WHY = "possessive of something else"
 # ", valued at $300B," / ", valorisée 500 milliards de dollars depuis ...,": an appositive restates a known figure
 _APPOSITIVE = re.compile(r",\s*(?:(?:last|recently|most recently|now|currently|already|dernierement|deja|zuletzt|"
                          r"jetzt|ya|gia|ja)\s+)?$")
+# A money word after the entity's name is the entity's only when linked to it: "revenue of", "invest in".
+_LINK = re.compile(r"(?:[\s\-]+[^\s,;:]+){0,2}?[\s\-]*(?:(?<![a-z])(?:of|for|from|in|into|at|d'|de|du|des|di|del|della|dei|"
+                   r"dell'|da|do|dos|das|von|van|der|fur|bei|en|dans|na|no|em|nella|nel|aan|a|au|aux|pour|per|par)"
+                   r"(?:\s+(?:the|la|le|les|el|il|lo|a|o|der|die|das|den|het|de))?)?[\s']*")
+_CJK_GAP = re.compile(r"[^\sa-z0-9,;:，、。]{0,4}")
 _PARTICIPLE = re.compile(r"valued|valorise|avaliad|valutat|valorad|bewertet|gewaardeerd")
 
 
@@ -209,11 +214,30 @@ def _live_cues(s: Sentence, kinds: set[str]) -> None:
             cue.live, cue.why = False, f"money flowing out ({', '.join(sorted(out_labels))})"
         if cue.live and not t.weak:
             strong_present = True
+    if s.mentions and not s.implicit:
+        for cue in cues:
+            if cue.live and not cue.term.entity_after and not _anchored(s, cue):
+                cue.live, cue.why = False, "the entity is not its subject"
     has_amount = bool(s.amounts) or (any(c.live and c.term.weak for c in cues) and has_vague_amount(f, s.start, s.end))
     for cue in cues:
         if cue.live and cue.term.weak and not strong_present and not has_amount:
             cue.live, cue.why = False, "weak cue alone"
     s.cues = cues
+
+
+def _anchored(s: Sentence, cue: Cue) -> bool:
+    """Is a core mention the subject or owner of this cue (before it, or linked just after it)?"""
+    f = s.text
+    for m in s.mentions:
+        if not m.core:
+            continue
+        if m.end <= cue.start:
+            return True
+        if m.start >= cue.end and m.start - cue.end <= 40:
+            gap_end = m.start
+            if _LINK.fullmatch(f, cue.end, gap_end) or _CJK_GAP.fullmatch(f, cue.end, gap_end):
+                return True
+    return False
 
 
 def analyze(article: Article, topic: Topic) -> Analysis:
@@ -252,9 +276,9 @@ def analyze(article: Article, topic: Topic) -> Analysis:
             seen_core = seen_core or m.core
         prev_core = any(m.core for m in s.mentions)
         implicit = s.field == "summary" and not s.mentions and title_core
+        s.implicit = implicit
         if s.field == "title" or s.mentions or implicit:
             _live_cues(s, kinds)
-        s.implicit = implicit
         live = s.live_cues()
         s.positive = bool(live and (s.core_mentions() or implicit or any(c.term.entity_after for c in live)))
     an = Analysis(title, summary, caption, named)

@@ -65,7 +65,7 @@ CUES: dict[str, dict[str, list[str]]] = {
             "first-half numbers", "numbers show", "business grew",
         ],
         "loss": [
-            "loss", "losses", "net loss", "lost $", "losing money", "lose money", "lost money",
+            "loss", "losses", "net loss", "lost $", "lose* $", "losing $", "losing money", "lose money", "lost money",
             "loses money", "cash burn", "burn* cash", "burning through", "burn* $", "in the red",
             "unprofitable", "profit", "profits", "profitable", "profitability", "break even",
             "cash-flow positive", "cash flow", "free cash flow", "deficit", "bleeding cash",
@@ -77,7 +77,7 @@ CUES: dict[str, dict[str, list[str]]] = {
             "levée", "lève $", "leve $", "a levé $", "lever $", "lèverait", "tour de table", "tour de financement",
             "financement", "financements", "ouverture du capital", "augmentation de capital", "investisseurs",
             "injecter $", "injectera", "investir $ dans >", "investir dans >", "investit $ dans >",
-            "investissement dans >", "investissement de $", "prise de participation", "participation",
+            "investissement dans >", "investissement $ dans >", "investissement de $", "prise de participation", "participation",
             "recapitalisation", "obligations convertibles", "apport", "cherch* $", "boucle $", "obtient $",
         ],
         "valuation": [
@@ -99,20 +99,21 @@ CUES: dict[str, dict[str, list[str]]] = {
             "engrange", "croissance", "projections", "prévisions", "finances",
         ],
         "loss": [
-            "pertes", "perte", "déficitaire", "déficit", "perd $", "perdu $", "perdre de l'argent",
+            "pertes", "perte", "déficitaire", "déficit", "perd $", "perdu $", "perdra $", "perdrait $", "perdre de l'argent",
             "perd de l'argent", "brûlé $", "brûle $", "brûler", "trésorerie", "rentable", "rentabilité",
             "bénéfice", "bénéfices", "dans le rouge",
         ],
     },
     "de": {
         "funding": [
-            "finanzierungsrunde", "finanzierung", "kapitalrunde", "investitionsrunde", "runde", "investition",
+            "finanzierungsrunde", "finanzierung", "*finanzierung", "*runde", "kapitalrunde", "investitionsrunde",
+            "runde", "investition", "*investition",
             "investitionen", "milliarden-investition", "investiert $ in >", "investieren in >", "investiert in >",
             "steckt $ in >", "investoren", "geldgeber", "sammelt $", "eingesammelt", "sammelt", "holt sich $",
             "holt $", "erhält $", "kapital", "frisches geld", "kapitalspritze", "beteiligung",
             "steigt $ ein", "steigt mit", "einstieg",
         ],
-        "valuation": ["bewertung", "bewertet", "firmenwert", "unternehmenswert", "marktwert", "wert von $", "wert"],
+        "valuation": ["bewertung", "*bewertung", "bewertet", "firmenwert", "unternehmenswert", "marktwert", "wert von $", "wert"],
         "share_sale": [
             "anteilsplatzierung", "aktienverkauf", "anteilsverkauf", "mitarbeiteraktien", "aktien verkaufen",
             "anteile verkaufen", "übernahmeangebot", "rückkaufangebot",
@@ -120,11 +121,11 @@ CUES: dict[str, dict[str, list[str]]] = {
         "credit": ["kreditlinie", "kreditrahmen", "kredit", "kredite", "schulden", "darlehen", "anleihe"],
         "ipo": ["börsengang", "an die börse", "ipo", "börsennotierung"],
         "revenue": [
-            "umsatz", "umsätze", "jahresumsatz", "umsetzen", "erlös", "erlöse", "einnahmen", "annualisiert*",
+            "umsatz", "umsätze", "*umsatz", "jahresumsatz", "umsetzen", "erlös", "erlöse", "einnahmen", "annualisiert*",
             "wachstum", "finanzen", "prognose", "prognosen",
         ],
         "loss": [
-            "verlust", "verluste", "verliert $", "verlor $", "verlieren $", "defizit", "miese", "gewinn",
+            "verlust", "verluste", "*verlust*", "verliert $", "verlor $", "verlieren $", "defizit", "miese", "gewinn",
             "profitabel", "cash burn", "verbrennt $", "verbrannt",
         ],
     },
@@ -150,7 +151,7 @@ CUES: dict[str, dict[str, list[str]]] = {
             "reparto de ingresos", "crecimiento", "proyecciones",
         ],
         "loss": [
-            "pérdidas", "pérdida", "pierde $", "perderá $", "perdería", "números rojos", "déficit",
+            "pérdidas", "pérdida", "pierde $", "perderá $", "perdió $", "perdio $", "ha perdido $", "perdería", "números rojos", "déficit",
             "beneficios", "rentable", "rentabilidad", "quema $", "quemará",
         ],
     },
@@ -166,7 +167,7 @@ CUES: dict[str, dict[str, list[str]]] = {
         "ipo": ["quotazione", "ipo", "sbarco in borsa"],
         "revenue": ["ricavi", "fatturato", "entrate", "vendite", "ricavi annualizzati", "crescita"],
         "loss": [
-            "perdita", "perdite", "perde $", "bruciato $", "brucia $", "in rosso", "utile", "utili",
+            "perdita", "perdite", "perde $", "perso $", "perderà $", "bruciato $", "brucia $", "in rosso", "utile", "utili",
             "redditizia", "redditività",
         ],
     },
@@ -181,7 +182,7 @@ CUES: dict[str, dict[str, list[str]]] = {
         "credit": ["linha de crédito", "crédito rotativo", "crédito", "dívida", "empréstimo"],
         "ipo": ["abertura de capital", "ipo", "entrada na bolsa", "oferta pública inicial"],
         "revenue": ["receita", "receitas", "faturamento", "vendas", "receita anualizada", "crescimento"],
-        "loss": ["prejuízo", "prejuízos", "perdas", "perda", "perde $", "queima $", "lucro", "lucrativa"],
+        "loss": ["prejuízo", "prejuízos", "perdas", "perda", "perde $", "perdeu $", "perderá $", "queima $", "lucro", "lucrativa"],
     },
     "nl": {
         "funding": [
@@ -192,8 +193,8 @@ CUES: dict[str, dict[str, list[str]]] = {
         "share_sale": ["aandelenverkoop", "verkoop van aandelen", "werknemersaandelen"],
         "credit": ["kredietlijn", "krediet", "schuld", "lening"],
         "ipo": ["beursgang", "naar de beurs", "ipo"],
-        "revenue": ["omzet", "inkomsten", "jaaromzet", "opbrengsten", "groei"],
-        "loss": ["verlies", "verliezen", "verliest $", "winst", "winstgevend"],
+        "revenue": ["omzet", "*omzet", "inkomsten", "jaaromzet", "opbrengsten", "groei"],
+        "loss": ["verlies", "verliezen", "*verlies", "verliest $", "verloor $", "winst", "winstgevend"],
     },
     "ja": {
         "funding": [
@@ -245,7 +246,8 @@ WEAK_CUES: frozenset[str] = frozenset({
 NOT_SUBJECT_NEAR: list[str] = [
     # en
     "rival", "rivals", "competitor", "competitors", "competes with", "compete with", "competing with",
-    "take on", "taking on", "challenger to", "gap with", "catch up with", "catching up with", "close the gap",
+    "take on", "takes on", "taking on", "chas*", "closing in on", "closes in on", "close in on",
+    "narrow* the gap", "challenger to", "gap with", "catch up with", "catching up with", "close the gap",
     "alternative to", "answer to", "ex", "former", "formerly", "founded by", "co-founded", "co-founder of",
     "cofounder of", "founder of", "alumni of", "veterans of", "defected from", "poached from", "overtake*",
     "surpass*", "outpace*", "far from", "invested by", "backed by", "bought by", "reliance on", "lead over",
@@ -285,6 +287,7 @@ NOT_SUBJECT_AFTER: list[str] = [
     " invierte", " invertirá", " compra", " adquiere", " paga", " investe", " acquisisce", " investiert",
     " kauft", " übernimmt", " zahlt", " investeert", " koopt", "'s startup fund", " start-up fund",
     " ventures", " venture fund", "'s venture", " ex-", "-alumni", " mafia", "'s former chief",
+    "前员工", "前高管", "前研究员", "前首席", "前员工创立", "元社員", "元幹部", "元研究者",
     "最主要的竞争对手", "的竞争对手", "竞争对手", "的对手", "对手", "のライバル", "に対抗", "出身", "元幹部",
     "-style", " style", " killer",
 ]

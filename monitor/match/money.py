@@ -106,6 +106,7 @@ _VAGUE_RE = re.compile(  # run on " " + text: the leading non-letter replaces a 
     r"billions?|trillions?|miliardi|bilhoes|mil milhoes|miljard|miljoen|millionen)|"
     r"(?:billions|trillions|milliards|milliarden|miliardi|bilhoes|miljarden) (?:of |de |di |d')?"
     r"(?:dollars|dolares|dollari|euros?|us-dollar|dollar)|"
+    r"(?:billions|trillions|milliards|milliarden|miliardi|bilhoes|miljarden|miles de millones)(?![a-z])|"
     r"数十亿|数百亿|数千亿|数十億|数百億|数千億|巨额|巨額)"
 )
 _SCALE_WORD = re.compile(r"illion|illiar|illon|ilhoe|iljard|iliard|trilh|billon|mil mil")

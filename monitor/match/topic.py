@@ -44,11 +44,12 @@ class Term:
     backward: bool = False    # background span runs back to the previous comma
 
 
-_GAP = r"[^.;!?]{1,40}?"
+_GAP = r"(?:[^.;!?]|\.(?=\d)){1,40}?"
 _SEP = r"[\s\-]+"
 _OPT_HYPHEN = r"[\s\-]?"
 _STAR = r"[\w\-]*"
 _APOS = r"['\s]?"
+_INNER = "(?#inner)"   # marks a term that may start inside a word
 _SPECIAL = (_GAP, _SEP, _OPT_HYPHEN, _STAR, _APOS)
 _LATIN = "0-9a-z"
 _LATIN_RE = re.compile(f"[{_LATIN}]")
@@ -140,11 +141,12 @@ class TermSet:
     prefilter when one can be derived.
     """
 
-    __slots__ = ("cache", "cjk", "exact", "gaps", "grouped", "latin", "regexes", "star", "star_lengths")
+    __slots__ = ("cache", "cjk", "exact", "gaps", "grouped", "inner", "latin", "regexes", "star", "star_lengths")
 
     def __init__(self, terms: Sequence[Term], sources: Sequence[str | list[str]]) -> None:
         self.regexes: list[tuple[str | None, re.Pattern[str], Term]] = []
         self.gaps: list[tuple[str, re.Pattern[str], Term]] = []
+        self.inner: list[tuple[str, re.Pattern[str], Term]] = []
         self.exact: dict[str, list[Term]] = {}
         self.star: dict[str, list[Term]] = {}
         latin: dict[Any, Any] = {}
@@ -162,6 +164,11 @@ class TermSet:
                 expanded_terms.append(term)
                 expanded_srcs.append(atoms)
         for term, src in zip(expanded_terms, expanded_srcs, strict=True):
+            if isinstance(src, str) and src.startswith(_INNER):
+                body = src[len(_INNER):]
+                lead = re.sub(r"\\(.)", r"\1", re.split(r"[\[(]", body)[0])
+                self.inner.append((lead, re.compile(body), term))
+                continue
             if isinstance(src, str):
                 self.regexes.append((_required_literal(src), re.compile(src), term))
                 continue
@@ -250,7 +257,12 @@ class TermSet:
                     a = m.start()
                     if not (a and text[a - 1].isalnum()):
                         out.append((a, m.end(), t))
-        if self.grouped or self.gaps or self.cjk is not None:
+        for lead, rx, t in self.inner:
+            if lead in text:
+                for m in rx.finditer(text):
+                    if m.start() and text[m.start() - 1].isalpha():  # only inside a word: whole words are plain terms
+                        out.append((m.start(), m.end(), t))
+        if self.grouped or self.gaps or self.inner or self.cjk is not None:
             out.sort(key=lambda h: (h[0], h[0] - h[1]))
         return out
 
@@ -266,6 +278,10 @@ def term_source(term: str) -> tuple[str | list[str], dict[str, bool]]:
         t = t[:-2].rstrip()
     if t.startswith("re:"):
         return t[3:], flags
+    if t.startswith("*") and len(t) > 1:  # inside a compound word: "*verlust" matches "Milliardenverlust"
+        body, star = fold(t[1:]), t.endswith("*")
+        src = re.escape(body.rstrip("*")) + (r"[\w\-]*" if star else f"(?![{_LATIN}])")
+        return _INNER + src, flags
     atoms: list[str] = []
     for w in fold(t).split():
         if atoms:
