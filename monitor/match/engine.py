@@ -327,19 +327,22 @@ def _decide(an: Analysis, topic: Topic) -> None:
 
 
 def _event(an: Analysis, topic: Topic) -> Event | None:
-    sents = [s for s in an.title + an.summary if s.positive] or [
-        s for s in an.title + an.summary if s.live_cues() and any(not a.vague for a in s.amounts)]
+    sents = [s for s in an.title + an.summary if s.positive]
+    live = True
+    if not sents:  # not a match: still report the money fact the item carries, for story clustering
+        live = False
+        sents = [s for s in an.title + an.summary if s.cues and any(not a.vague for a in s.amounts)]
     if not sents:
         return None
     kinds: list[str] = []
     for s in sents:
-        for cue in s.live_cues():
-            if cue.term.kind not in kinds:
+        for cue in s.cues:
+            if (cue.live or not live) and cue.term.kind not in kinds:
                 kinds.append(cue.term.kind)
     if not kinds:
         return None
     head = sents[0]
-    head_kinds = [c.term.kind for c in head.live_cues()]
+    head_kinds = [c.term.kind for c in head.cues if c.live or not live]
     kind = next((k for k in _KIND_PRIORITY if k in head_kinds), kinds[0])
     if kind == "valuation" and any(k in kinds for k in ("funding", "share_sale")):
         kind = next(k for k in ("share_sale", "funding") if k in kinds)

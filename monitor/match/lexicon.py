@@ -43,7 +43,8 @@ CUES: dict[str, dict[str, list[str]]] = {
             "secondary share", "secondary shares", "secondary transaction", "secondary offering",
             "employee shares", "employee stock", "staff shares", "shares from employees",
             "shares from current and former", "stock owned by its current", "shares held by current",
-            "sell shares", "sold shares", "sell stock", "sold stock", "sell* $ of stock", "cash out",
+            "sell shares", "sold shares", "sell stock", "sold stock", "sell* $ of stock", "sell* $ of shares",
+            "sold $ of shares", "sold $ of stock", "sell* $ in shares", "sold $ in shares", "cash out",
             "existing shares",
         ],
         "credit": [
@@ -66,7 +67,7 @@ CUES: dict[str, dict[str, list[str]]] = {
         ],
         "loss": [
             "loss", "losses", "net loss", "lost $", "lose* $", "losing $", "losing money", "lose money", "lost money",
-            "loses money", "cash burn", "burn* cash", "burning through", "burn* $", "in the red",
+            "loses money", "cash burn", "burn* cash", "burning through $", "burn* through cash", "burn* $", "in the red",
             "unprofitable", "profit", "profits", "profitable", "profitability", "break even",
             "cash-flow positive", "cash flow", "free cash flow", "deficit", "bleeding cash",
         ],
@@ -352,7 +353,8 @@ STATUS: dict[str, list[str]] = {
         "计划", "可能", "拟", "可望",
     ],
     "completed": [
-        "closes", "closed", "completes", "completed", "has raised", "raised", "secured", "finalized",
+        "closes", "closed", "completes", "completed", "has raised", "raised", "raises", "secured", "secures",
+        "obtains", "bags", "nets", "pulls in", "finalized",
         "finalised", "wraps up", "lands", "is now official", "a levé", "boucle", "bouclé", "finalisé",
         "a obtenu", "obtient", "lève", "abgeschlossen", "erhält", "holt sich", "eingesammelt", "cierra",
         "ha cerrado", "recauda", "ha recaudado", "completa", "obtiene", "chiude", "raccoglie", "ha chiuso",

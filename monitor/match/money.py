@@ -204,12 +204,12 @@ def _read_amount(f: str, st: int) -> Amount | None:
     if not f[st].isdigit():
         currency = _SYMBOL_CUR[f[st]]
         if f[st] == "$":
-            pre = f[max(0, st - 3):st].rstrip(" .")
+            pre = f[max(0, st - 4):st]   # "r$", "c$", "a$", "us$", "u.s.$": written without a space
             for p, code in _PREFIXED_DOLLAR.items():
                 if pre.endswith(p) and (len(pre) == len(p) or not pre[-len(p) - 1].isalpha()):
                     currency = code
                     break
-            if pre.endswith(("us", "u.s")):
+            if pre.endswith(("us", "u.s.")):
                 currency = "USD"
         i = st + 1
         if i < len(f) and f[i] == " ":
