@@ -18,7 +18,7 @@ import httpx
 
 from monitor.clock import Clock, SystemClock
 from monitor.config import Settings
-from monitor.delivery import preview_digest, send_digest
+from monitor.delivery import preview_digest, send_digest, send_urgent
 from monitor.errors import DeliveryError
 from monitor.fetch import Fetcher, FetchPolicy, make_client, user_agent
 from monitor.pipeline import Deps, Metrics, poll_once
@@ -42,7 +42,10 @@ class Monitor:
     async def poll(self, *, all_feeds: bool = False) -> RunReport:
         self.warn_unavailable_sinks()
         await self.deps.call_store(self.deps.store.sync_config_feeds, self.settings.feeds, self.deps.clock.now())
-        return await poll_once(self.deps, all_feeds=all_feeds)
+        report = await poll_once(self.deps, all_feeds=all_feeds)
+        if any(d.urgent for d in self.settings.digests):  # urgent stories go out right after the poll
+            await send_urgent(self.deps)
+        return report
 
     async def send_digest(self, name: str, *, manual: bool = False, retries_only: bool = False) -> list[SinkOutcome]:
         return await send_digest(self.deps, name, manual=manual, retries_only=retries_only)

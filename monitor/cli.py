@@ -45,6 +45,11 @@ def _parser() -> argparse.ArgumentParser:
     prev.add_argument("name")
     prev.add_argument("--format", choices=["text", "html", "slack", "json"], default="text")
 
+    sinks = sub.add_parser("sinks", help="check sinks")
+    ssub = sinks.add_subparsers(dest="sinks_command", metavar="ACTION", required=True)
+    stest = ssub.add_parser("test", help="send a test message through sink NAME, print its exact answer")
+    stest.add_argument("name")
+
     match = sub.add_parser("match", help="classify JSON-lines items (no database needed)")
     match.add_argument("--jsonl", action="store_true", required=True, help="read and write JSON lines")
     match.add_argument("file", nargs="?", help="input file (default: stdin)")
@@ -117,6 +122,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return 0
     if cmd == "feeds":
         return _feeds(args, settings)
+    if cmd == "sinks":
+        return _sinks_test(settings, args.name)
     return asyncio.run(_async_command(args, settings))
 
 
@@ -197,6 +204,24 @@ def _feeds(args: argparse.Namespace, settings: Settings) -> int:
             sys.stdout.write(write_opml([(f.url, f.name or f.title) for f in store.list_feeds() if f.enabled]))
     finally:
         store.close()
+    return 0
+
+
+def _sinks_test(settings: Settings, name: str) -> int:
+    """``monitor sinks test NAME``: the sink's exact answer on stdout; exit 1 if it refused."""
+    from monitor.sinks import send_test_message
+
+    if name not in settings.sinks:
+        raise ConfigError(f"unknown sink {name!r} (known: {', '.join(settings.sinks) or 'none'})")
+    cfg = settings.sinks[name]
+    if cfg.missing_env:
+        raise ConfigError(f"sinks.{name}: environment variable {', '.join(cfg.missing_env)} is not set")
+    try:
+        answer = asyncio.run(send_test_message(name, cfg, datetime.now(UTC)))
+    except DeliveryError as e:
+        print(f"{name}: failed: {e}")
+        return 1
+    print(f"{name}: {answer}")
     return 0
 
 

@@ -55,6 +55,10 @@ class PollingConfig(_Model):
     max_redirects: int = Field(5, ge=0, le=20)
     tick_seconds: float = Field(60, ge=1, le=3600)
     user_agent_contact: str = ""
+    adaptive: bool = True
+    min_interval_minutes: float = Field(5, gt=0)
+    max_interval_minutes: float = Field(120, gt=0)
+    dead_man_hours: float = Field(6, gt=0)
 
 
 class ServerConfig(_Model):
@@ -114,11 +118,33 @@ class EmailSink(_SinkBase):
     to: list[str] = Field(default_factory=list)
     timeout_seconds: float = Field(20, gt=0, le=120)
     list_unsubscribe: str = ""
+    ca_file: str = ""                    # PEM bundle of a private CA; default: the system's CAs
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
-SinkConfig = Annotated[SlackSink | WebhookSink | EmailSink, Field(discriminator="type")]
+class AppriseSink(_SinkBase):
+    type: Literal["apprise"]
+    urls: list[SecretStr] = Field(default_factory=list)     # Apprise URLs: each one is a secret
+    timeout_seconds: float = Field(20, gt=0, le=120)
+
+
+SinkConfig = Annotated[SlackSink | WebhookSink | EmailSink | AppriseSink, Field(discriminator="type")]
+AnySink = SlackSink | WebhookSink | EmailSink | AppriseSink
+
+
+class UrgentConfig(_Model):
+    """New stories that match are sent at once (after the poll that found them) instead of at
+    the digest's time; each condition given must hold."""
+
+    kinds: list[str] = Field(default_factory=list)          # event kinds, e.g. ["funding"]
+    status: list[str] = Field(default_factory=list)         # e.g. ["completed"]
+    min_amount_usd: float | None = Field(None, ge=0)        # amount (other currencies converted roughly)
+
+
+class DeliveryConfig(_Model):
+    undelivered_alert_minutes: float = Field(360, gt=0)     # alert when a digest is still unsent after this
+    alert_sink: str = ""                                    # optional sink that receives delivery alerts
 
 
 class DigestConfig(_Model):
@@ -128,6 +154,7 @@ class DigestConfig(_Model):
     topics: list[str] = Field(default_factory=list)
     sinks: list[str] = Field(default_factory=list)
     grace_minutes: float = Field(60, ge=0)
+    urgent: UrgentConfig | None = None
 
     @field_validator("schedule")
     @classmethod
@@ -155,6 +182,7 @@ class _Root(_Model):
     topics: list[dict[str, Any]] = Field(default_factory=list)
     sinks: dict[str, SinkConfig] = Field(default_factory=dict)
     digests: list[DigestConfig] = Field(default_factory=list)
+    delivery: DeliveryConfig = DeliveryConfig()
 
     @model_validator(mode="after")
     def _references(self) -> _Root:
@@ -165,6 +193,9 @@ class _Root(_Model):
             if feed.url in seen:
                 raise _KeyError(f"feeds[{i}].url", f"duplicate feed {feed.url!r}")
             seen.add(feed.url)
+        if self.delivery.alert_sink and self.delivery.alert_sink not in known_sinks:
+            raise _KeyError("delivery.alert_sink", f"unknown sink {self.delivery.alert_sink!r} "
+                            f"(known: {', '.join(known_sinks) or 'none'})")
         names: set[str] = set()
         for i, d in enumerate(self.digests):
             if d.name in names:
@@ -197,9 +228,10 @@ class Settings:
     server: ServerConfig
     feeds: tuple[FeedConfig, ...]
     topics: tuple[Any, ...]
-    sinks: Mapping[str, SlackSink | WebhookSink | EmailSink]
+    sinks: Mapping[str, AnySink]
     digests: tuple[DigestConfig, ...]
     raw_topics: tuple[dict[str, Any], ...] = field(default=(), repr=False)
+    delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
 
     def digest(self, name: str) -> DigestConfig:
         for d in self.digests:
@@ -269,7 +301,7 @@ def settings_from_dict(data: Mapping[str, Any], *, environ: Mapping[str, str] | 
     return Settings(
         path=path, database_url=_resolve_db_url(db_url, base_dir), polling=root.polling,
         server=root.server, feeds=tuple(root.feeds), topics=tuple(topics), sinks=dict(root.sinks),
-        digests=digests, raw_topics=tuple(root.topics),
+        digests=digests, raw_topics=tuple(root.topics), delivery=root.delivery,
     )
 
 
@@ -359,7 +391,7 @@ def _describe(e: ValidationError) -> str:
     for part in loc:
         if isinstance(part, int):
             path += f"[{part}]"
-        elif part in ("slack", "webhook", "email") and path.startswith("sinks."):
+        elif part in ("slack", "webhook", "email", "apprise") and path.startswith("sinks."):
             continue  # discriminated-union branch name, not a key
         else:
             path += f".{part}" if path else str(part)
@@ -369,9 +401,9 @@ def _describe(e: ValidationError) -> str:
     elif kind == "union_tag_invalid":
         tag = err.get("ctx", {}).get("tag")
         path += ".type"
-        msg = f"unknown sink type {tag!r} (known: slack, webhook, email)"
+        msg = f"unknown sink type {tag!r} (known: slack, webhook, email, apprise)"
     elif kind == "union_tag_not_found":
-        msg = "missing key 'type' (slack, webhook or email)"
+        msg = "missing key 'type' (slack, webhook, email or apprise)"
     elif kind == "missing":
         msg = "required key is missing"
     else:

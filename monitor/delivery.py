@@ -1,25 +1,42 @@
 """Delivery orchestration: claim what a sink has not received -> render -> send -> mark.
 
-A run keeps its id until a sink accepts it, so a re-send after a failure or a crash carries the
-same identity (webhook-id, e-mail Message-ID, the id in Slack's fallback text).
+The outbox guarantees (see ``docs/delivery.md``):
+
+- a run (one digest for one sink) keeps its id until the sink accepted it, so every re-send
+  carries the same identity (webhook-id, e-mail Message-ID, the id in Slack's fallback text);
+- its messages ("parts") are rendered once and stored *before* the first attempt; each part is
+  marked sent right after the sink's 2xx, so a retry sends only the parts not yet accepted, byte
+  for byte. The one window for a duplicate is a crash between a part's 2xx and that mark: the
+  part is re-sent after restart (lease expiry) with the same identity;
+- a transient failure backs the run off exponentially with jitter (at least ``Retry-After``,
+  capped at an hour) and pauses that sink: nothing newer goes to it before then, so order holds;
+- a permanent failure (invalid payload after the text-only fallback, 404/410, SMTP 5xx, refused
+  auth) fails the run for good: one ERROR line naming the sink, one alert, no retry;
+- a run still undelivered ``delivery.undelivered_alert_minutes`` after it was built raises one
+  alert: an ERROR line, the ``monitor_delivery_alerts_total`` counter and, if configured, a
+  message through ``delivery.alert_sink``;
+- one sink's failure never stops the others.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from monitor.digest.urgent import is_urgent
 from monitor.due import backoff_delay
 from monitor.errors import DeliveryError
 from monitor.pipeline import Deps
 from monitor.sinks import Sink
-from monitor.types import Digest, SinkOutcome
+from monitor.store import PendingRun
+from monitor.types import Digest, Event, SinkOutcome
 
 log = logging.getLogger(__name__)
 
 DELIVERY_BACKOFF_BASE = timedelta(minutes=1)
 MAX_DELIVERY_BACKOFF = timedelta(hours=2)
-
+MAX_RETRY_AFTER = timedelta(hours=1)
+RUN_LEASE = timedelta(minutes=10)
 
 
 async def send_digest(deps: Deps, name: str, *, manual: bool = False,
@@ -34,41 +51,145 @@ async def send_digest(deps: Deps, name: str, *, manual: bool = False,
             outcomes.append(SinkOutcome(sink=sink_name, skipped=str(sink or "not configured")))
             continue
         outcomes.extend(await _send_to_sink(deps, name, sink, manual=manual, retries_only=retries_only))
+        await check_overdue(deps, sink_name)
     return outcomes
 
 
 async def _send_to_sink(deps: Deps, digest_name: str, sink: Sink, *, manual: bool,
                         retries_only: bool) -> list[SinkOutcome]:
     now = deps.clock.now()
-    runs = await deps.call_store(deps.store.claim_runs, digest_name, sink.name, now,
-                                 lease=timedelta(minutes=10), ignore_backoff=manual, retries_only=retries_only)
+    if not manual:
+        paused = await deps.call_store(deps.store.sink_paused_until, sink.name, now)
+        if paused is not None:  # for the retry job, nothing is due yet
+            return [SinkOutcome(sink=sink.name, skipped="nothing pending" if retries_only else
+                                f"waiting until {paused:%Y-%m-%d %H:%M:%S} UTC (retry back-off)")]
+    runs = await deps.call_store(deps.store.claim_runs, digest_name, sink.name, now, lease=RUN_LEASE,
+                                 ignore_backoff=manual, retries_only=retries_only)
     if not runs:
         return [SinkOutcome(sink=sink.name, skipped="nothing pending")]
     outcomes = []
     for i, run in enumerate(runs):
-        stories = await deps.call_store(deps.store.load_stories, list(run.story_ids))
-        digest = Digest(id=run.run_id, name=digest_name, created_at=run.created_at, stories=tuple(stories))
-        try:
-            messages = await sink.send(digest, now)
-        except DeliveryError as e:
-            delay = backoff_delay(run.attempts + 1, DELIVERY_BACKOFF_BASE, MAX_DELIVERY_BACKOFF, deps.rng)
-            if e.retry_after:
-                delay = max(delay, timedelta(seconds=min(e.retry_after, MAX_DELIVERY_BACKOFF.total_seconds())))
-            level = logging.ERROR if e.permanent else logging.WARNING
-            log.log(level, "delivery failed digest=%s sink=%s run=%s stories=%d permanent=%s retry_in=%ds: %s",
-                    digest_name, sink.name, run.run_id, len(stories), e.permanent, delay.total_seconds(), e)
-            deps.metrics.inc("monitor_deliveries_total", sink=sink.name, outcome="failed")
-            await deps.call_store(deps.store.mark_run_failed, run.run_id, str(e), now, now + delay,
-                                  permanent=e.permanent)
-            outcomes.append(SinkOutcome(sink=sink.name, run_id=run.run_id, stories=len(stories), error=e))
-            for later in runs[i + 1:]:  # keep order: later runs wait for this one
-                await deps.call_store(deps.store.release_run, later.run_id)
+        outcome, retry_at = await deliver_run(deps, digest_name, sink, run)
+        outcomes.append(outcome)
+        if retry_at is not None:  # the destination is failing: later runs wait behind this one
+            await deps.call_store(deps.store.defer_runs, [r.run_id for r in runs[i + 1:]], retry_at)
             break
-        await deps.call_store(deps.store.mark_run_sent, run.run_id, deps.clock.now())
-        log.info("digest delivered digest=%s sink=%s run=%s stories=%d messages=%d", digest_name, sink.name,
-                 run.run_id, len(stories), messages)
-        deps.metrics.inc("monitor_deliveries_total", sink=sink.name, outcome="sent")
-        outcomes.append(SinkOutcome(sink=sink.name, run_id=run.run_id, stories=len(stories), messages=messages))
+    return outcomes
+
+
+async def deliver_run(deps: Deps, digest_name: str, sink: Sink,
+                      run: PendingRun) -> tuple[SinkOutcome, datetime | None]:
+    """Send the parts of a claimed run that the sink has not accepted yet, then mark it sent.
+    Returns the outcome and, after a transient failure, when it will be retried."""
+    now = deps.clock.now()
+    stories = await deps.call_store(deps.store.load_stories, list(run.story_ids))
+    parts = await deps.call_store(deps.store.run_parts, run.run_id)
+    if not parts:  # first attempt: render once, store before sending (same bytes on every retry)
+        digest = Digest(id=run.run_id, name=digest_name, created_at=run.created_at, stories=tuple(stories))
+        parts = await deps.call_store(deps.store.save_run_parts, run.run_id, sink.render(digest, now), now)
+    sent = 0
+    for part_no, payload, done in parts:
+        if done:
+            continue
+        try:
+            answer = await sink.send_part(payload, digest_id=run.run_id, part_no=part_no, now=deps.clock.now())
+        except DeliveryError as e:
+            err = e
+        except Exception as e:  # noqa: BLE001 - a bug in one sink must not stop the others
+            log.exception("sink failed unexpectedly sink=%s run=%s", sink.name, run.run_id)
+            err = DeliveryError(sink.name, f"internal error: {e.__class__.__name__}")
+        else:
+            # the crash window: a death here re-sends this part (same identity) after restart
+            await deps.call_store(deps.store.mark_part_sent, run.run_id, part_no, deps.clock.now())
+            sent += 1
+            log.debug("digest part accepted sink=%s run=%s part=%d/%d answer=%s", sink.name, run.run_id,
+                      part_no + 1, len(parts), answer)
+            continue
+        retry_at = await _failed(deps, digest_name, sink.name, run, len(stories), err, now)
+        return SinkOutcome(sink=sink.name, run_id=run.run_id, stories=len(stories), messages=sent,
+                           error=err), retry_at
+    await deps.call_store(deps.store.mark_run_sent, run.run_id, deps.clock.now())
+    log.info("digest delivered digest=%s sink=%s run=%s stories=%d messages=%d", digest_name, sink.name,
+             run.run_id, len(stories), sent)
+    deps.metrics.inc("monitor_deliveries_total", sink=sink.name, outcome="sent")
+    return SinkOutcome(sink=sink.name, run_id=run.run_id, stories=len(stories), messages=sent), None
+
+
+async def _failed(deps: Deps, digest_name: str, sink_name: str, run: PendingRun, stories: int,
+                  e: DeliveryError, now: datetime) -> datetime | None:
+    deps.metrics.inc("monitor_deliveries_total", sink=sink_name, outcome="failed")
+    if e.permanent:
+        log.error("delivery failed permanently, not retried digest=%s sink=%s run=%s stories=%d: %s",
+                  digest_name, sink_name, run.run_id, stories, e)
+        await deps.call_store(deps.store.mark_run_failed, run.run_id, str(e), now, None, permanent=True)
+        await _alert(deps, sink_name, run.run_id, "permanent",
+                     f"digest {digest_name} (run {run.run_id}, {stories} stories) was rejected by sink "
+                     f"{sink_name} and will not be retried: {e}")
+        return None
+    delay = backoff_delay(run.attempts + 1, DELIVERY_BACKOFF_BASE, MAX_DELIVERY_BACKOFF, deps.rng)
+    if e.retry_after:
+        delay = max(delay, min(timedelta(seconds=e.retry_after), MAX_RETRY_AFTER))
+    log.warning("delivery failed, will retry digest=%s sink=%s run=%s stories=%d attempt=%d retry_in=%ds: %s",
+                digest_name, sink_name, run.run_id, stories, run.attempts + 1, delay.total_seconds(), e)
+    await deps.call_store(deps.store.mark_run_failed, run.run_id, str(e), now, now + delay)
+    return now + delay
+
+
+async def check_overdue(deps: Deps, sink_name: str) -> None:
+    """One alert per run still undelivered after ``delivery.undelivered_alert_minutes``."""
+    now = deps.clock.now()
+    age = timedelta(minutes=deps.settings.delivery.undelivered_alert_minutes)
+    for run_id, digest, created, stories in await deps.call_store(deps.store.overdue_runs, sink_name, now - age):
+        minutes = int((now - created).total_seconds() // 60)
+        await _alert(deps, sink_name, run_id, "overdue",
+                     f"digest {digest} (run {run_id}, {stories} stories) is still undelivered to sink "
+                     f"{sink_name} after {minutes} minutes")
+
+
+async def _alert(deps: Deps, sink_name: str, run_id: str, kind: str, text: str) -> None:
+    if not await deps.call_store(deps.store.raise_run_alert, run_id, kind, deps.clock.now()):
+        return
+    log.error("delivery alert kind=%s sink=%s: %s", kind, sink_name, text)
+    deps.metrics.inc("monitor_delivery_alerts_total", sink=sink_name, kind=kind)
+    target = deps.settings.delivery.alert_sink
+    if not target or target == sink_name:
+        return
+    alert_sink = deps.sinks.get(target)
+    if alert_sink is None or isinstance(alert_sink, DeliveryError):
+        log.error("alert sink unavailable sink=%s", target)
+        return
+    try:
+        await alert_sink.send_notice("monitor: delivery alert", text, notice_id=f"alert-{kind}-{run_id}",
+                                     now=deps.clock.now())
+    except DeliveryError as e:
+        log.error("alert could not be sent sink=%s: %s", target, e)
+
+
+async def send_urgent(deps: Deps) -> list[SinkOutcome]:
+    """Send at once the new stories that a digest's ``urgent`` rule selects. They use the
+    digest's own delivery rows, so the scheduled digest does not send them again."""
+    outcomes: list[SinkOutcome] = []
+    for cfg in deps.settings.digests:
+        if cfg.urgent is None:
+            continue
+        fresh = await deps.call_store(deps.store.fresh_pending_events, cfg.name)
+        ids = [sid for sid, event in fresh if is_urgent(Event.from_dict(event), cfg.urgent)]
+        if not ids:
+            continue
+        for sink_name in cfg.sinks:
+            sink = deps.sinks.get(sink_name)
+            if sink is None or isinstance(sink, DeliveryError):
+                continue
+            now = deps.clock.now()
+            if await deps.call_store(deps.store.sink_paused_until, sink_name, now) is not None:
+                continue  # stays pending: goes out with the retry or the digest
+            run = await deps.call_store(deps.store.claim_story_run, cfg.name, sink_name, ids, now, lease=RUN_LEASE)
+            if run is None:
+                continue
+            outcome, _ = await deliver_run(deps, cfg.name, sink, run)
+            outcomes.append(outcome)
+            log.info("urgent stories digest=%s sink=%s stories=%d sent=%s", cfg.name, sink_name,
+                     len(run.story_ids), outcome.error is None)
     return outcomes
 
 

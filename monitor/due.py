@@ -63,3 +63,59 @@ def backoff_delay(failures: int, base: timedelta, cap: timedelta, rng: random.Ra
         return timedelta(0)
     raw = min(cap.total_seconds(), base.total_seconds() * (2 ** min(failures - 1, 30)))
     return timedelta(seconds=rng.uniform(raw / 2, raw))
+
+
+# ---- per-feed polling schedule ------------------------------------------------------------------
+
+
+def cache_hint_seconds(headers: dict[str, str], *, now: datetime | None = None) -> float | None:
+    """How long the server says its answer stays fresh: ``Cache-Control: max-age`` (or
+    ``s-maxage``), else ``Expires`` minus ``Date`` (or ``now``). None when it says nothing."""
+    import email.utils
+    import re
+
+    cc = headers.get("cache-control", "")
+    m = re.search(r"(?:s-maxage|max-age)\s*=\s*\"?(\d+)", cc, re.I)
+    if m:
+        return float(m.group(1))
+    expires = headers.get("expires")
+    if not expires:
+        return None
+    try:
+        exp = email.utils.parsedate_to_datetime(expires)
+        ref = email.utils.parsedate_to_datetime(headers["date"]) if "date" in headers else now
+    except (TypeError, ValueError, IndexError, KeyError):
+        return None
+    if ref is None or exp.tzinfo is None or ref.tzinfo is None:
+        return None
+    return max(0.0, (exp - ref).total_seconds())
+
+
+def update_rhythm(avg_gap: float | None, last_new_at: datetime | None, now: datetime, *,
+                  weight: float = 0.3) -> float | None:
+    """Exponentially weighted mean of the gap (seconds) between polls that found new articles."""
+    if last_new_at is None:
+        return avg_gap
+    gap = max(0.0, (now - last_new_at).total_seconds())
+    return gap if avg_gap is None else (1 - weight) * avg_gap + weight * gap
+
+
+def poll_interval(base: timedelta, *, low: timedelta, high: timedelta, adaptive: bool = True,
+                  avg_new_gap: float | None = None, cache_seconds: float | None = None,
+                  ttl_minutes: float | None = None) -> timedelta:
+    """The interval until a successful feed's next poll.
+
+    Starts from the feed's configured ``base``; when ``adaptive``, follows half the feed's
+    observed publishing gap; the server's freshness hints (Cache-Control/Expires, RSS ``<ttl>``)
+    can only lengthen it. The result stays within ``[low, high]`` (``low`` never exceeds ``base``:
+    a feed configured faster than the floor keeps its own pace).
+    """
+    low = min(low, base)
+    high = max(high, base)
+    interval = base
+    if adaptive and avg_new_gap is not None:
+        interval = timedelta(seconds=avg_new_gap / 2)
+    for hint in (cache_seconds, ttl_minutes * 60 if ttl_minutes else None):
+        if hint:
+            interval = max(interval, timedelta(seconds=hint))
+    return min(max(interval, low), high)

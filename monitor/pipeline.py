@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from monitor.clock import Clock
 from monitor.config import Settings
-from monitor.due import backoff_delay, next_poll_after
+from monitor.due import backoff_delay, cache_hint_seconds, next_poll_after, poll_interval, update_rhythm
 from monitor.errors import DeliveryError, FetchError, MonitorError, ParseError
 from monitor.fetch import Fetcher
 from monitor.normalize import redact_url
@@ -82,92 +82,154 @@ class Deps:
 # ---- polling ------------------------------------------------------------------------------------
 
 
+NETWORK_REASONS = frozenset({"network_error", "dns_error", "timeout", "tls_error"})
+
+
+@dataclass
+class _Failure:
+    feed: FeedState
+    error: Exception
+    reason: str
+    retry_after: float | None
+
+
 async def poll_once(deps: Deps, *, all_feeds: bool = False) -> RunReport:
     """One pass over the due feeds (every enabled feed with ``all_feeds``). Never raises for a
-    feed's failure: each outcome is in the report."""
+    feed's failure: each outcome is in the report.
+
+    Feeds are leased in small batches as workers free up, so several processes sharing one
+    database split a round between them. Failures are written at the end of the round: when
+    every feed failed for network reasons (our own network is down), none is punished with
+    back-off and one aggregated warning is logged.
+    """
     now = deps.clock.now()
     pol = deps.settings.polling
-    lease = timedelta(seconds=pol.timeout_seconds * 2 + 60)
-    feeds: list[FeedState] = await deps.call_store(deps.store.claim_due_feeds, now, lease=lease,
-                                                   all_feeds=all_feeds)
-    overall = asyncio.Semaphore(pol.concurrency)
+    lease = timedelta(seconds=pol.timeout_seconds * 2 + 30)
+    batch_size = max(8, pol.concurrency * 2)
+    buffer: list[FeedState] = []
+    exhausted = False
+    refill_lock = asyncio.Lock()
     per_host: dict[str, asyncio.Semaphore] = {}
+    outcomes: list[FeedOutcome] = []
+    failures: list[_Failure] = []
 
-    async def one(feed: FeedState) -> FeedOutcome:
-        host = (urlsplit(feed.url).hostname or "").lower()
-        sem = per_host.setdefault(host, asyncio.Semaphore(pol.per_host_concurrency))
-        async with overall, sem:
-            return await _poll_feed(deps, feed, now)
+    async def next_feed() -> FeedState | None:
+        nonlocal exhausted
+        async with refill_lock:
+            if not buffer and not exhausted:
+                batch = await deps.call_store(deps.store.claim_due_feeds, now, lease=lease, all_feeds=all_feeds,
+                                              polled_before=now if all_feeds else None, limit=batch_size)
+                exhausted = not batch
+                buffer.extend(batch)
+            return buffer.pop(0) if buffer else None
 
-    outcomes = await asyncio.gather(*(one(f) for f in feeds))
-    await deps.flush_unchanged()
+    async def worker() -> None:
+        while (feed := await next_feed()) is not None:
+            host = (urlsplit(feed.url).hostname or "").lower()
+            async with per_host.setdefault(host, asyncio.Semaphore(pol.per_host_concurrency)):
+                outcome = await _poll_feed(deps, feed, now, failures)
+            outcomes.append(outcome)
+
+    await asyncio.gather(*(worker() for _ in range(pol.concurrency)))
+    await deps.flush_unchanged(now)
+    await _record_failures(deps, failures, now, total=len(outcomes))
     report = RunReport(started=now, finished=deps.clock.now(), feeds=tuple(outcomes))
     deps.metrics.last_poll_at = now
-    if feeds and len(report.failed) < len(feeds):
+    if outcomes and len(report.failed) < len(outcomes):
         deps.metrics.last_successful_poll_at = now
     deps.metrics.inc("monitor_polls_total")
+    deps.metrics.inc("monitor_feed_polls_total", len(outcomes))
     return report
 
 
-async def _poll_feed(deps: Deps, feed: FeedState, now: datetime) -> FeedOutcome:
+def _interval(deps: Deps, feed: FeedState) -> timedelta:
+    return timedelta(minutes=feed.interval_minutes or deps.settings.polling.interval_minutes)
+
+
+async def _poll_feed(deps: Deps, feed: FeedState, now: datetime, failures: list[_Failure]) -> FeedOutcome:
     pol = deps.settings.polling
-    interval = timedelta(minutes=feed.interval_minutes or pol.interval_minutes)
-    safe = redact_url(feed.url)
+    interval = _interval(deps, feed)
+
+    def schedule(new_articles: int, cache: float | None = None,
+                 ttl: float | None = None) -> tuple[datetime, float | None]:
+        rhythm = update_rhythm(feed.avg_new_gap_seconds, feed.last_new_at, now) if new_articles else \
+            feed.avg_new_gap_seconds
+        every = poll_interval(interval, low=timedelta(minutes=pol.min_interval_minutes),
+                              high=timedelta(minutes=pol.max_interval_minutes), adaptive=pol.adaptive,
+                              avg_new_gap=rhythm, cache_seconds=cache, ttl_minutes=ttl)
+        return next_poll_after(now, every, 0.1, deps.rng), rhythm
+
     try:
         result = await deps.fetcher.fetch(feed.url, etag=feed.etag, last_modified=feed.last_modified)
-        next_at = next_poll_after(now, interval, 0.1, deps.rng)
+        cache = cache_hint_seconds(result.headers, now=now)
         if result.not_modified:
-            await deps.note_unchanged(feed.id, next_at, now)
+            await deps.note_unchanged(feed.id, schedule(0, cache)[0], now)
             deps.metrics.inc("monitor_feed_not_modified_total")
             return FeedOutcome(url=feed.url, not_modified=True)
         body_hash = hashlib.sha256(result.body).hexdigest()
         meta = FetchMeta(etag=result.etag, last_modified=result.last_modified, body_hash=body_hash)
         if body_hash == feed.body_hash and result.etag == feed.etag and \
                 result.last_modified == feed.last_modified:  # same bytes and validators: nothing to parse
-            await deps.note_unchanged(feed.id, next_at, now)
+            await deps.note_unchanged(feed.id, schedule(0, cache)[0], now)
             return FeedOutcome(url=feed.url, not_modified=True)
         if body_hash == feed.body_hash:  # same bytes, new validators: keep them, skip parsing
-            await deps.call_store(deps.store.record_items, feed.id, meta, [], now, next_at,
-                                  assign=_assign, routes={}, story_window=STORY_WINDOW)
+            await deps.call_store(deps.store.record_items, feed.id, meta, [], now,
+                                  lambda n: schedule(n, cache), assign=_assign, routes={},
+                                  story_window=STORY_WINDOW)
             return FeedOutcome(url=feed.url, not_modified=True)
         processed = await deps.process(result.body, result.url, result.content_type, feed.name, now)
         meta = FetchMeta(etag=result.etag, last_modified=result.last_modified, body_hash=body_hash,
                          title=processed.title)
-        res = await deps.call_store(deps.store.record_items, feed.id, meta, processed.items, now, next_at,
-                                    assign=_assign, routes=_routes(deps.settings), story_window=STORY_WINDOW)
+        ttl = getattr(processed, "ttl_minutes", None)
+        res = await deps.call_store(deps.store.record_items, feed.id, meta, processed.items, now,
+                                    lambda n: schedule(n, cache, ttl), assign=_assign,
+                                    routes=_routes(deps.settings), story_window=STORY_WINDOW)
         deps.metrics.inc("monitor_articles_new_total", res.new_articles)
         deps.metrics.inc("monitor_matches_total", res.new_matches)
         deps.metrics.inc("monitor_stories_new_total", res.new_stories)
         if res.new_articles:
-            log.info("feed polled feed=%s new=%d matches=%d stories=%d", safe, res.new_articles,
-                     res.new_matches, res.new_stories)
+            log.info("feed polled id=%s feed=%s new=%d matches=%d stories=%d", feed.id, redact_url(feed.url),
+                     res.new_articles, res.new_matches, res.new_stories)
         return FeedOutcome(url=feed.url, new_articles=res.new_articles, new_matches=res.new_matches,
                            new_stories=res.new_stories)
     except (FetchError, ParseError) as e:
-        return await _feed_failed(deps, feed, now, interval, e, e.reason, getattr(e, "retry_after", None))
+        failures.append(_Failure(feed, e, e.reason, getattr(e, "retry_after", None)))
     except MonitorError as e:
-        return await _feed_failed(deps, feed, now, interval, e, "error", None)
+        failures.append(_Failure(feed, e, "error", None))
     except Exception as e:  # noqa: BLE001 - one feed's bug must not stop the others (G1)
-        log.exception("feed failed unexpectedly feed=%s", safe)
-        return await _feed_failed(deps, feed, now, interval, e, "internal_error", None)
+        log.exception("feed failed unexpectedly id=%s feed=%s", feed.id, redact_url(feed.url))
+        failures.append(_Failure(feed, e, "internal_error", None))
+    return FeedOutcome(url=feed.url, error=failures[-1].error)
 
 
-async def _feed_failed(deps: Deps, feed: FeedState, now: datetime, interval: timedelta, error: Exception,
-                       reason: str, retry_after: float | None) -> FeedOutcome:
-    failures = feed.consecutive_failures + 1
-    delay = max(interval, backoff_delay(failures, interval, max(interval, MAX_FEED_BACKOFF), deps.rng))
-    if retry_after:
-        delay = max(delay, timedelta(seconds=min(retry_after, MAX_FEED_BACKOFF.total_seconds())))
-    status = getattr(error, "status", None)
-    log.warning("feed failed id=%s feed=%s reason=%s%s failures=%d retry_in=%ds", feed.id, redact_url(feed.url),
-                reason, f" status={status}" if status else "", failures, delay.total_seconds())
-    deps.metrics.inc("monitor_feed_errors_total", reason=reason)
-    message = f"{reason}: {error}" if reason not in str(error) else str(error)
+async def _record_failures(deps: Deps, failures: list[_Failure], now: datetime, *, total: int) -> None:
+    if not failures:
+        return
+    outage = len(failures) == total >= 2 and all(f.reason in NETWORK_REASONS for f in failures)
+    if outage:
+        log.warning("all %d feeds failed with network errors (is our network down?): not counted against "
+                    "the feeds; retrying at their normal interval", total)
+        deps.metrics.inc("monitor_network_outages_total")
+    rows = []
+    for f in failures:
+        interval = _interval(deps, f.feed)
+        failures_n = f.feed.consecutive_failures + (0 if outage else 1)
+        delay = interval if outage else max(
+            interval, backoff_delay(failures_n, interval, max(interval, MAX_FEED_BACKOFF), deps.rng))
+        if f.retry_after:
+            delay = max(delay, timedelta(seconds=min(f.retry_after, MAX_FEED_BACKOFF.total_seconds())))
+        status = getattr(f.error, "status", None)
+        if not outage:
+            log.warning("feed failed id=%s feed=%s reason=%s%s failures=%d retry_in=%ds", f.feed.id,
+                        redact_url(f.feed.url), f.reason, f" status={status}" if status else "", failures_n,
+                        delay.total_seconds())
+        deps.metrics.inc("monitor_feed_errors_total", reason=f.reason)
+        message = str(f.error) if str(f.error).startswith(f.reason) else f"{f.reason}: {f.error}"
+        rows.append((f.feed.id, message[:500], now + delay, not outage))
     try:
-        await deps.call_store(deps.store.record_failure, feed.id, message, now, now + delay)
+        await deps.call_store(deps.store.record_failures, rows, now)
     except MonitorError:
-        log.exception("could not record feed failure feed=%s", redact_url(feed.url))
-    return FeedOutcome(url=feed.url, error=error)
+        log.exception("could not record %d feed failures", len(rows))
 
 
 def _assign(features: Mapping[str, Any], candidates: Sequence[tuple[int, Sequence[Mapping[str, Any]]]]) -> int | None:

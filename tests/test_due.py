@@ -45,3 +45,31 @@ def test_jitter_and_backoff_are_bounded():
     delays = [backoff_delay(n, timedelta(minutes=1), cap, rng) for n in range(1, 40)]
     assert all(d <= cap for d in delays)
     assert delays[0] <= timedelta(minutes=1) and delays[-1] >= cap / 2
+
+
+def test_poll_interval_follows_rhythm_within_bounds():
+    from monitor.due import poll_interval
+
+    base, low, high = timedelta(minutes=15), timedelta(minutes=5), timedelta(hours=2)
+    assert poll_interval(base, low=low, high=high) == base
+    assert poll_interval(base, low=low, high=high, avg_new_gap=4 * 3600) == high
+    assert poll_interval(base, low=low, high=high, avg_new_gap=60) == low
+    assert poll_interval(base, low=low, high=high, adaptive=False, avg_new_gap=60) == base
+    # freshness hints only lengthen, and only up to the ceiling
+    assert poll_interval(base, low=low, high=high, cache_seconds=3600) == timedelta(hours=1)
+    assert poll_interval(base, low=low, high=high, ttl_minutes=60 * 24) == high
+    assert poll_interval(timedelta(minutes=1), low=low, high=high) == timedelta(minutes=1)
+
+
+def test_cache_hints_and_rhythm():
+    from monitor.due import cache_hint_seconds, update_rhythm
+
+    assert cache_hint_seconds({"cache-control": "public, max-age=600"}) == 600
+    assert cache_hint_seconds({"expires": "Wed, 01 Jan 2025 12:10:00 GMT",
+                               "date": "Wed, 01 Jan 2025 12:00:00 GMT"}) == 600
+    assert cache_hint_seconds({"expires": "0"}) is None
+    assert cache_hint_seconds({}) is None
+    now = datetime(2025, 1, 1, 12, tzinfo=UTC)
+    assert update_rhythm(None, None, now) is None
+    assert update_rhythm(None, now - timedelta(hours=1), now) == 3600
+    assert update_rhythm(3600, now - timedelta(hours=2), now) == pytest.approx(0.7 * 3600 + 0.3 * 7200)

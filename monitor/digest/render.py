@@ -234,13 +234,21 @@ def render_html(digest: Digest, title: str = "") -> str:
     return "\n".join(parts)
 
 
+_LINE_BREAKS = str.maketrans({c: " " for c in "\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"})
+
+
+def one_line(text: str) -> str:
+    """Every kind of line break folded to a space, runs of whitespace collapsed (header values)."""
+    return " ".join(text.translate(_LINE_BREAKS).split())
+
+
 def render_email(digest: Digest, title: str = "") -> tuple[str, str, str]:
     """``(subject, text, html)``. The subject is one line (every kind of line break folded)."""
     name = title or digest.name
     n = len(digest.stories)
     first = digest.stories[0].title if digest.stories else ""
     subject = f"{name}: {n} stor{'y' if n == 1 else 'ies'}" + (f" — {first}" if first else "")
-    subject = " ".join(subject.replace("\u2028", " ").replace("\u2029", " ").replace("\x85", " ").split())
+    subject = one_line(subject)
     page = ("<!DOCTYPE html><html><head><meta charset=\"utf-8\"></head><body>"
             + render_html(digest, title) + "</body></html>")
     return _cap(subject, SUBJECT_MAX), render_text(digest, title), page

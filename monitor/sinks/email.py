@@ -1,35 +1,48 @@
-"""E-mail over SMTP: STARTTLS or implicit TLS with certificate verification, optional auth,
-multipart/alternative (text first, HTML last). The Message-ID derives from the digest id, so
-a re-send after a crash carries the same identity."""
+"""E-mail over SMTP: STARTTLS or implicit TLS with a verified certificate (the system's CAs, or
+``ca_file`` for a private CA), optional auth, multipart/alternative (text first, HTML last).
+
+The whole message (headers included) is rendered once and stored by the outbox, so a retry or
+a re-send after a crash carries the same ``Message-ID`` (derived from the digest id) and Date.
+Reply classes: 4xx and connection failures are transient, 5xx and refused auth permanent; a
+timeout after the message data was sent is ambiguous (it may have been accepted) and retried.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import smtplib
 import ssl
 from datetime import datetime
 from email.message import EmailMessage
+from email.policy import SMTP as SMTP_POLICY
 from email.utils import format_datetime
 from typing import Any
 
 import httpx
 
-from monitor.digest.render import render_email
+from monitor.digest.render import one_line, render_email
 from monitor.errors import DeliveryError
+from monitor.sinks import protect_secrets
 from monitor.types import Digest
+
+log = logging.getLogger(__name__)
 
 
 class EmailSink:
     def __init__(self, name: str, *, host: str, port: int, security: str, sender: str, to: list[str],
                  username: str | None = None, password: str | None = None, timeout: float = 20.0,
-                 ssl_context: ssl.SSLContext | None = None, list_unsubscribe: str = "") -> None:
+                 ssl_context: ssl.SSLContext | None = None, ca_file: str | None = None,
+                 list_unsubscribe: str = "") -> None:
         self.name = name
         self.host, self.port, self.security = host, port, security
         self.sender, self.to = sender, to
         self._username, self._password = username, password
         self.timeout = timeout
         self._ssl = ssl_context
+        self._ca_file = ca_file
         self.list_unsubscribe = list_unsubscribe
+        protect_secrets(password)
 
     @classmethod
     def from_config(cls, name: str, config: Any, client: httpx.AsyncClient) -> EmailSink:
@@ -38,54 +51,115 @@ class EmailSink:
         return cls(name, host=config.host, port=config.port, security=config.security, sender=config.from_,
                    to=list(config.to), username=config.username,
                    password=config.password.get_secret_value() if config.password else None,
-                   timeout=config.timeout_seconds, list_unsubscribe=config.list_unsubscribe)
+                   timeout=config.timeout_seconds, ca_file=config.ca_file or None,
+                   list_unsubscribe=config.list_unsubscribe)
+
+    @property
+    def _domain(self) -> str:
+        return self.sender.rsplit("@", 1)[-1] if "@" in self.sender else "monitor.local"
 
     def build_message(self, digest: Digest, now: datetime) -> EmailMessage:
         subject, text, page = render_email(digest)
+        msg = self._headers(subject, now, f"<digest-{digest.id}@{self._domain}>")
+        if self.list_unsubscribe:
+            msg["List-Unsubscribe"] = f"<{one_line(self.list_unsubscribe)}>"
+        msg.set_content(text)
+        msg.add_alternative(page, subtype="html")
+        return msg
+
+    def _headers(self, subject: str, now: datetime, message_id: str) -> EmailMessage:
         msg = EmailMessage()
         msg["Subject"] = subject
         msg["From"] = self.sender
         msg["To"] = ", ".join(self.to)
         msg["Date"] = format_datetime(now)
-        domain = self.sender.rsplit("@", 1)[-1] if "@" in self.sender else "monitor.local"
-        msg["Message-ID"] = f"<digest-{digest.id}@{domain}>"
-        if self.list_unsubscribe:
-            msg["List-Unsubscribe"] = f"<{self.list_unsubscribe}>"
-        msg.set_content(text)
-        msg.add_alternative(page, subtype="html")
+        msg["Message-ID"] = message_id
         return msg
 
-    async def send(self, digest: Digest, now: datetime) -> int:
-        msg = self.build_message(digest, now)
-        await asyncio.to_thread(self._send_sync, msg)
-        return 1
+    def render(self, digest: Digest, now: datetime) -> list[str]:
+        return [self.build_message(digest, now).as_string(policy=SMTP_POLICY)]
 
-    def _send_sync(self, msg: EmailMessage) -> None:
-        ctx = self._ssl or ssl.create_default_context()
+    async def send(self, digest: Digest, now: datetime) -> int:
+        from monitor.sinks import send_digest_now
+
+        return await send_digest_now(self, digest, now)
+
+    async def send_part(self, payload: str, *, digest_id: str, part_no: int, now: datetime) -> str:
+        return await asyncio.to_thread(self._send_sync, payload.encode("utf-8"))
+
+    async def send_notice(self, title: str, text: str, *, notice_id: str, now: datetime) -> str:
+        msg = self._headers(one_line(title)[:200], now, f"<{notice_id}@{self._domain}>")
+        msg.set_content(text)
+        return await asyncio.to_thread(self._send_sync, msg.as_bytes(policy=SMTP_POLICY))
+
+    def _context(self) -> ssl.SSLContext:
+        if self._ssl is not None:
+            return self._ssl
+        return ssl.create_default_context(cafile=self._ca_file)  # verifies the certificate and host name
+
+    def _send_sync(self, data: bytes) -> str:
+        """One SMTP transaction; returns the server's answer to the message data."""
         try:
-            if self.security == "tls":
-                smtp: smtplib.SMTP = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=ctx)
-            else:
-                smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
-            with smtp:
-                if self.security == "starttls":
-                    smtp.starttls(context=ctx)
-                if self._username and self._password:
-                    smtp.login(self._username, self._password)
-                smtp.send_message(msg)
+            return self._transaction(data)
+        except DeliveryError:
+            raise
+        except smtplib.SMTPAuthenticationError as e:
+            raise DeliveryError(self.name, f"authentication refused (SMTP {e.smtp_code})", permanent=True) from None
         except smtplib.SMTPResponseException as e:
-            code = e.smtp_code
-            raise DeliveryError(self.name, f"SMTP {code}", permanent=500 <= code < 600) from None
-        except smtplib.SMTPRecipientsRefused as e:
-            codes = sorted({c for c, _ in e.recipients.values()})
-            raise DeliveryError(self.name, f"recipients refused (SMTP {codes})",
-                                permanent=all(500 <= c < 600 for c in codes)) from None
+            raise _reply_error(self.name, e.smtp_code, e.smtp_error, "") from None
         except smtplib.SMTPNotSupportedError:
-            raise DeliveryError(self.name, "server does not offer STARTTLS", permanent=True) from None
+            raise DeliveryError(self.name, "server does not support a required extension", permanent=True) from None
+        except ssl.SSLCertVerificationError as e:
+            raise DeliveryError(self.name, f"TLS certificate not trusted: {e.verify_message}") from None
         except ssl.SSLError as e:
-            raise DeliveryError(self.name, f"TLS error: {e.__class__.__name__}") from None
+            raise DeliveryError(self.name, f"TLS error: {e.reason or e.__class__.__name__}") from None
+        except (TimeoutError, smtplib.SMTPServerDisconnected) as e:
+            raise DeliveryError(self.name, f"SMTP connection lost ({e.__class__.__name__}; the message may or "
+                                "may not have been accepted)") from None
         except (smtplib.SMTPException, OSError) as e:
             raise DeliveryError(self.name, f"SMTP error: {e.__class__.__name__}") from None
 
+    def _transaction(self, data: bytes) -> str:
+        ctx = self._context()
+        if self.security == "tls":
+            smtp: smtplib.SMTP = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=ctx)
+        else:
+            smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+        with smtp:
+            smtp.ehlo()
+            if self.security == "starttls":
+                if not smtp.has_extn("starttls"):  # never fall back to cleartext (downgrade attack)
+                    raise DeliveryError(self.name, "server does not offer STARTTLS", permanent=True)
+                code, reply = smtp.starttls(context=ctx)
+                if code != 220:
+                    raise _reply_error(self.name, code, reply, "STARTTLS ")
+                smtp.ehlo()
+            if self._username and self._password:
+                smtp.login(self._username, self._password)
+            code, reply = smtp.mail(self.sender)
+            if code != 250:
+                raise _reply_error(self.name, code, reply, "MAIL FROM ")
+            refused: dict[str, int] = {}
+            for rcpt in self.to:
+                code, reply = smtp.rcpt(rcpt)
+                if code not in (250, 251):
+                    refused[rcpt] = code
+            if len(refused) == len(self.to):
+                smtp.rset()
+                codes = sorted(set(refused.values()))
+                raise DeliveryError(self.name, f"every recipient refused (SMTP {', '.join(map(str, codes))})",
+                                    permanent=all(500 <= c < 600 for c in codes))
+            code, reply = smtp.data(data)
+            if code != 250:
+                raise _reply_error(self.name, code, reply, "DATA ")
+        for rcpt, c in refused.items():  # partial delivery: the accepted ones must not get it twice
+            log.error("recipient refused, not retried sink=%s recipient=%s code=%d", self.name, rcpt, c)
+        return f"SMTP {code} {reply.decode('utf-8', 'replace').strip()}"
+
     def __repr__(self) -> str:
         return f"EmailSink({self.name!r})"
+
+
+def _reply_error(sink: str, code: int, reply: bytes | str, stage: str) -> DeliveryError:
+    text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
+    return DeliveryError(sink, f"{stage}SMTP {code} {one_line(text)[:200]}", permanent=500 <= code < 600)

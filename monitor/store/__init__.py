@@ -29,6 +29,8 @@ class FeedState:
     body_hash: str | None
     consecutive_failures: int
     is_new: bool
+    last_new_at: datetime | None = None
+    avg_new_gap_seconds: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +89,8 @@ class FetchMeta:
 
 # (feature dict of the new article, [(story id, [member feature dicts])]) -> story id to join or None
 StoryAssigner = Callable[[Mapping[str, Any], Sequence[tuple[int, Sequence[Mapping[str, Any]]]]], int | None]
+# new article count -> (next poll time, publishing rhythm): computed once the count is known
+Scheduler = Callable[[int], tuple[datetime, float | None]]
 # topic -> [(digest, sink)] that must receive its new stories
 Routes = Mapping[str, Sequence[tuple[str, str]]]
 

@@ -9,7 +9,7 @@ from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from monitor.store import PendingRun
@@ -97,6 +97,96 @@ class OutboxMixin:
         """Give up a claimed run without sending it (it stays pending, same id)."""
         with self._tx() as s:
             s.execute(update(t.DigestRun).where(t.DigestRun.id == run_id).values(lease_until=None))
+
+    # ---- per-part tracking (R6) and identity across retries (R1) --------------------------------
+
+    def run_parts(self, run_id: str) -> list[tuple[int, str, bool]]:
+        """``(part_no, payload, sent)`` of a run as first rendered, in order; ``[]`` if never rendered."""
+        with self._tx() as s:
+            rows = s.execute(select(t.DeliveryPart.part_no, t.DeliveryPart.payload, t.DeliveryPart.sent_at)
+                             .where(t.DeliveryPart.run_id == run_id).order_by(t.DeliveryPart.part_no)).all()
+            return [(r.part_no, r.payload, r.sent_at is not None) for r in rows]
+
+    def save_run_parts(self, run_id: str, payloads: Sequence[str], now: datetime) -> list[tuple[int, str, bool]]:
+        """Store a run's rendered messages once (a concurrent or earlier save wins), then return them."""
+        with self._tx() as s:
+            for i, body in enumerate(payloads):
+                s.execute(self._insert(t.DeliveryPart).values(run_id=run_id, part_no=i, payload=body,
+                                                              created_at=now).on_conflict_do_nothing())
+        return self.run_parts(run_id)
+
+    def mark_part_sent(self, run_id: str, part_no: int, now: datetime) -> None:
+        with self._tx() as s:
+            s.execute(update(t.DeliveryPart).where(t.DeliveryPart.run_id == run_id, t.DeliveryPart.part_no == part_no)
+                      .values(sent_at=now))
+
+    def defer_runs(self, run_ids: Sequence[str], until: datetime) -> None:
+        """Hold claimed runs back until ``until`` without counting an attempt (their sink is paused)."""
+        if not run_ids:
+            return
+        with self._tx() as s:
+            s.execute(update(t.Delivery).where(t.Delivery.run_id.in_(list(run_ids)), t.Delivery.status == "pending")
+                      .values(next_attempt_at=until))
+            s.execute(update(t.DigestRun).where(t.DigestRun.id.in_(list(run_ids))).values(lease_until=None))
+
+    def sink_paused_until(self, sink: str, now: datetime) -> datetime | None:
+        """The time a sink's back-off ends, if one of its runs (any digest) is waiting to be retried:
+        a destination that failed or asked us to wait gets nothing new before then."""
+        with self._tx() as s:
+            return s.scalar(select(func.max(t.Delivery.next_attempt_at)).where(
+                t.Delivery.sink == sink, t.Delivery.status == "pending", t.Delivery.run_id.is_not(None),
+                t.Delivery.next_attempt_at > now))
+
+    def raise_run_alert(self, run_id: str, kind: str, now: datetime) -> bool:
+        """True the first time only (one alert per run and kind, across processes)."""
+        with self._tx() as s:
+            res = s.execute(self._insert(t.RunAlert).values(run_id=run_id, kind=kind, raised_at=now)
+                            .on_conflict_do_nothing().returning(t.RunAlert.run_id))
+            return res.scalar() is not None
+
+    def overdue_runs(self, sink: str, created_before: datetime) -> list[tuple[str, str, datetime, int]]:
+        """``(run_id, digest, created_at, stories)`` of runs of ``sink`` still pending (not sent, not
+        failed for good) that were created before ``created_before`` and not yet alerted on."""
+        with self._tx() as s:
+            alerted = select(t.RunAlert.run_id).where(t.RunAlert.kind == "overdue")
+            rows = s.execute(
+                select(t.DigestRun.id, t.DigestRun.digest, t.DigestRun.created_at, func.count(t.Delivery.id))
+                .join(t.Delivery, t.Delivery.run_id == t.DigestRun.id)
+                .where(t.DigestRun.sink == sink, t.DigestRun.sent_at.is_(None), t.Delivery.status == "pending",
+                       t.DigestRun.created_at <= created_before, t.DigestRun.id.not_in(alerted))
+                .group_by(t.DigestRun.id, t.DigestRun.digest, t.DigestRun.created_at)
+                .order_by(t.DigestRun.created_at)).all()
+            return [(r[0], r[1], r[2], int(r[3])) for r in rows]
+
+    # ---- urgent alerts -----------------------------------------------------------------------
+
+    def fresh_pending_events(self, digest: str) -> list[tuple[int, dict[str, Any] | None]]:
+        """``(story_id, event)`` of stories pending for ``digest`` (any sink) not yet in a run."""
+        with self._tx() as s:
+            rows = s.execute(select(t.Story.id, t.Story.event).join(t.Delivery, t.Delivery.story_id == t.Story.id)
+                             .where(t.Delivery.digest == digest, t.Delivery.status == "pending",
+                                    t.Delivery.run_id.is_(None)).distinct().order_by(t.Story.id)).all()
+            return [(r[0], r[1]) for r in rows]
+
+    def claim_story_run(self, digest: str, sink: str, story_ids: Sequence[int], now: datetime, *,
+                        lease: timedelta) -> PendingRun | None:
+        """A new run for (digest, sink) holding those of ``story_ids`` it has pending and not yet in a
+        run. The delivery rows are the digest's own: once sent, the scheduled digest skips them."""
+        if not story_ids:
+            return None
+        with self._tx() as s:
+            rows = s.execute(select(t.Delivery.id, t.Delivery.story_id).where(
+                t.Delivery.digest == digest, t.Delivery.sink == sink, t.Delivery.status == "pending",
+                t.Delivery.run_id.is_(None), t.Delivery.story_id.in_(list(story_ids)))
+                .order_by(t.Delivery.id).with_for_update(skip_locked=True)).all()
+            if not rows:
+                return None
+            run_id = uuid.uuid4().hex
+            s.add(t.DigestRun(id=run_id, digest=digest, sink=sink, created_at=now, lease_until=now + lease))
+            s.flush()
+            s.execute(update(t.Delivery).where(t.Delivery.id.in_([r.id for r in rows])).values(run_id=run_id))
+            return PendingRun(run_id=run_id, digest=digest, sink=sink, story_ids=tuple(r.story_id for r in rows),
+                              created_at=now)
 
     def load_stories(self, story_ids: Sequence[int]) -> list[DigestStory]:
         """Stories with every source (the headline's own included), oldest story first."""

@@ -23,6 +23,7 @@ from monitor.store import (
     NewItem,
     RecordResult,
     Routes,
+    Scheduler,
     StoreStats,
     StoryAssigner,
 )
@@ -145,15 +146,18 @@ class SqlStore(OutboxMixin):
                 consecutive_failures=f.consecutive_failures, articles=counts.get(f.id, 0)) for f in rows]
 
     def claim_due_feeds(self, now: datetime, *, lease: timedelta, all_feeds: bool = False,
-                        limit: int | None = None) -> list[FeedState]:
+                        polled_before: datetime | None = None, limit: int | None = None) -> list[FeedState]:
         """Lease the enabled feeds that are due (``next_poll_at <= now`` or never polled), or every
-        enabled feed with ``all_feeds``. A leased feed is skipped by other processes until the lease
-        expires (``FOR UPDATE SKIP LOCKED`` on PostgreSQL)."""
+        enabled feed with ``all_feeds`` (not polled since ``polled_before``). A leased feed is
+        skipped by other processes until the lease expires (``FOR UPDATE SKIP LOCKED`` on
+        PostgreSQL; SQLite serialises writers)."""
         with self._tx() as s:
             q = select(t.Feed).where(t.Feed.enabled.is_(True),
                                      or_(t.Feed.lease_until.is_(None), t.Feed.lease_until <= now))
             if not all_feeds:
                 q = q.where(or_(t.Feed.next_poll_at.is_(None), t.Feed.next_poll_at <= now))
+            elif polled_before is not None:
+                q = q.where(or_(t.Feed.last_polled_at.is_(None), t.Feed.last_polled_at < polled_before))
             q = q.order_by(t.Feed.next_poll_at.is_not(None), t.Feed.next_poll_at, t.Feed.id)
             if limit:
                 q = q.limit(limit)
@@ -164,15 +168,25 @@ class SqlStore(OutboxMixin):
             return [FeedState(id=f.id, url=f.url, name=f.name, interval_minutes=f.interval_minutes,
                               etag=f.etag, last_modified=f.last_modified, body_hash=f.body_hash,
                               consecutive_failures=f.consecutive_failures,
-                              is_new=f.last_polled_at is None) for f in feeds]
+                              is_new=f.last_polled_at is None, last_new_at=f.last_new_at,
+                              avg_new_gap_seconds=f.avg_new_gap_seconds) for f in feeds]
 
     def record_failure(self, feed_id: int, message: str, now: datetime, next_poll_at: datetime) -> None:
-        """A failed poll: validators untouched, nothing deleted, failure counted (G7)."""
+        self.record_failures([(feed_id, message, next_poll_at, True)], now)
+
+    def record_failures(self, rows: Sequence[tuple[int, str, datetime, bool]], now: datetime) -> None:
+        """Failed polls ``(feed id, message, next poll, counted)``: validators untouched, nothing
+        deleted (G7); ``counted`` failures add to the feed's consecutive failures."""
+        if not rows:
+            return
         with self._tx() as s:
-            s.execute(update(t.Feed).where(t.Feed.id == feed_id).values(
-                last_polled_at=now, last_error=message[:500], lease_until=None, next_poll_at=next_poll_at,
-                consecutive_failures=t.Feed.consecutive_failures + 1,
-                error_since=func.coalesce(t.Feed.error_since, now)))
+            for feed_id, message, next_poll_at, counted in rows:
+                values: dict[str, Any] = {"last_polled_at": now, "last_error": message[:500], "lease_until": None,
+                                          "next_poll_at": next_poll_at,
+                                          "error_since": func.coalesce(t.Feed.error_since, now)}
+                if counted:
+                    values["consecutive_failures"] = t.Feed.consecutive_failures + 1
+                s.execute(update(t.Feed).where(t.Feed.id == feed_id).values(**values))
 
     def record_not_modified(self, feed_id: int, now: datetime, next_poll_at: datetime) -> None:
         self.record_not_modified_many([(feed_id, next_poll_at)], now)
@@ -185,15 +199,15 @@ class SqlStore(OutboxMixin):
             s.execute(update(t.Feed), [{"id": fid, **_success(now, nxt)} for fid, nxt in feeds])
 
     def record_items(self, feed_id: int, meta: FetchMeta, items: Sequence[NewItem], now: datetime,
-                     next_poll_at: datetime, *, assign: StoryAssigner, routes: Routes,
+                     schedule: Scheduler | datetime, *, assign: StoryAssigner, routes: Routes,
                      story_window: timedelta) -> RecordResult:
         """Store a successful poll in one transaction: feed state, new articles, their matches,
         stories and pending deliveries. Items already stored (same feed entry, or same canonical
         URL from any feed) are ignored."""
         new_articles = new_matches = new_stories = 0
         with self._tx() as s:
-            values: dict[str, Any] = _success(now, next_poll_at)
-            values.update(etag=meta.etag, last_modified=meta.last_modified, body_hash=meta.body_hash)
+            values: dict[str, Any] = {"etag": meta.etag, "last_modified": meta.last_modified,
+                                      "body_hash": meta.body_hash}
             if meta.title is not None:
                 values["title"] = meta.title[:500]
             candidates: dict[str, list[tuple[int, list[Mapping[str, Any]]]]] = {}
@@ -204,8 +218,12 @@ class SqlStore(OutboxMixin):
                     created = self._file_match(s, article_id, item, match, features, now, assign, routes,
                                                story_window, candidates)
                     new_stories += created
+            next_poll_at, rhythm = schedule(new_articles) if callable(schedule) else (schedule, None)
+            values.update(_success(now, next_poll_at))
             if new_articles:
                 values["last_new_at"] = now
+                if callable(schedule):
+                    values["avg_new_gap_seconds"] = rhythm
             s.execute(update(t.Feed).where(t.Feed.id == feed_id).values(**values))
         return RecordResult(new_articles, new_matches, new_stories)
 

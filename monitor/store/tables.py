@@ -70,6 +70,7 @@ class Feed(Base):
     error_since: Mapped[datetime | None] = mapped_column(nullable=True)
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime]
+    avg_new_gap_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)  # publishing rhythm
 
     __table_args__ = (Index("ix_feeds_due", "enabled", "next_poll_at"),)
 
@@ -169,3 +170,28 @@ class DigestOccurrence(Base):
     digest: Mapped[str] = mapped_column(String(200), primary_key=True)
     scheduled_for: Mapped[datetime] = mapped_column(primary_key=True)
     claimed_at: Mapped[datetime]
+
+
+class DeliveryPart(Base):
+    """One message of a digest run as rendered on its first attempt (a Slack digest may be
+    several). Stored so that a retry re-sends the very same bytes, and only the parts not yet
+    accepted (``sent_at`` is set right after the sink's 2xx)."""
+
+    __tablename__ = "delivery_parts"
+
+    run_id: Mapped[str] = mapped_column(ForeignKey("digest_runs.id", ondelete="CASCADE"), primary_key=True)
+    part_no: Mapped[int] = mapped_column(Integer, primary_key=True)
+    payload: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class RunAlert(Base):
+    """An operator alert raised for a digest run (undelivered past the configured age, or
+    rejected for good): at most one per (run, kind)."""
+
+    __tablename__ = "run_alerts"
+
+    run_id: Mapped[str] = mapped_column(ForeignKey("digest_runs.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)     # overdue | permanent
+    raised_at: Mapped[datetime]
