@@ -107,7 +107,7 @@ def _default_matcher() -> Matcher | None:
         return None
 
     def run(article: Article) -> Match | None:
-        return match_article(article, rules)  # type: ignore[no-any-return]
+        return match_article(article, rules)
 
     return run
 

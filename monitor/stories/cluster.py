@@ -33,12 +33,13 @@ from monitor.stories.text import is_cjk
 
 __all__ = ["cluster_items", "assign_story", "REPRESENTATIVES"]
 
-REPRESENTATIVES = 4          # members of each group checked for hard differences before a merge
+REPRESENTATIVES = 3          # members of each group checked for hard differences before a merge
 _BUCKET = math.log(1.1)      # figure buckets ~10% wide
 _RARE_WORDS = 3              # rarest title words per article; each pair of them is a key
 _BIG_POSTING = 200           # above this, a shared word only links dated articles within TEXT_GAP_HOURS
-_UNDATED_GROUPS = 8          # an undated article is compared with at most this many groups per block
+_UNDATED_GROUPS = 6          # an undated article is compared with at most this many groups per block
 _PER_GROUP = 1               # ... and at most this many members of each
+_UNDATED_SCAN = 16           # ... looking at the first this many members of the block
 _TRIES_PER_GROUP = 3         # comparisons of one article with members of one group, at most
 _WORD = re.compile(r"[a-z0-9]{3,}|[\u3040-\u30ff\u3400-\u9fff]+")
 _STOP = frozenset("""the and for with from that this its has have will are was were into over after about
@@ -79,8 +80,10 @@ def cluster_items(features: Sequence[StoryFeatures]) -> list[str]:
         tried.add(pair)
         tries[(i, rj)] += 1
         tries[(j, ri)] += 1
-        if not explain_prepared(feats[i], prep[i], feats[j], prep[j]).same:
+        verdict = explain_prepared(feats[i], prep[i], feats[j], prep[j])
+        if not verdict.same:
             continue
+        # one article under two links (same canonical URL, exact copy) joins whatever it meets
         if _separated(members[ri], members[rj], feats, prep):
             apart.add(roots)
             continue
@@ -119,11 +122,16 @@ def assign_story(
 
 # ---- internals --------------------------------------------------------------------------------
 
-def _sort_key(f: StoryFeatures) -> tuple[str, str]:
-    return (f.published or "~", repr(f))
+def _sort_key(f: StoryFeatures) -> tuple[object, ...]:
+    """A total order on features (equal keys only for equal features), cheap to compare."""
+    return (f.published or "~", f.title, f.summary, f.url or "", f.url_opaque or "", f.source, f.lang or "",
+            f.date_slack_hours, f.figures, f.lead, f.vague_title, f.kinds, f.kinds_all, f.status or "",
+            f.entities, f.years, f.version)
 
 
 def _separated(a: list[int], b: list[int], feats: list[StoryFeatures], prep: list[Prepared]) -> bool:
+    if len(a) == 1 and len(b) == 1:
+        return False  # the pair itself was just judged the same story
     for i in a[:REPRESENTATIVES]:
         for j in b[:REPRESENTATIVES]:
             v: Verdict = explain_prepared(feats[i], prep[i], feats[j], prep[j])
@@ -133,14 +141,14 @@ def _separated(a: list[int], b: list[int], feats: list[StoryFeatures], prep: lis
 
 
 def _story_keys(feats: list[StoryFeatures], roots: list[int]) -> list[str]:
-    seen: dict[str, int] = defaultdict(int)
+    seen: dict[tuple[object, ...], int] = defaultdict(int)
     root_key: dict[int, str] = {}
     for i, f in enumerate(feats):
-        r = repr(f)
-        nth = seen[r]
-        seen[r] += 1
+        k = _sort_key(f)
+        nth = seen[k]
+        seen[k] += 1
         if roots[i] == i:  # the root is the group's first member in canonical order
-            root_key[i] = "st-" + hashlib.sha1(f"{r}#{nth}".encode()).hexdigest()[:16]
+            root_key[i] = "st-" + hashlib.sha1(f"{k!r}#{nth}".encode()).hexdigest()[:16]
     return [root_key[r] for r in roots]
 
 
@@ -195,12 +203,15 @@ def _candidate_pairs(feats: list[StoryFeatures], prep: list[Prepared], find: Cal
         for x in range(len(rare)):
             for y in range(x + 1, len(rare)):
                 by_words[(rare[x], rare[y]) if rare[x] < rare[y] else (rare[y], rare[x])].append(i)
+    # Two articles that both lead with figures were paired by the figure blocks already, and
+    # conflicting figures decide before text does: words only pair an article without figures.
     word_budget: dict[int, dict[int, int]] = {}
     for _, posting in sorted(by_words.items()):
-        if len(posting) < 2:
+        bare = [i for i in posting if not prep[i].lead]
+        if len(posting) < 2 or not bare:
             continue
         window = MAX_GAP_HOURS + 24 if len(posting) <= _BIG_POSTING else TEXT_GAP_HOURS + 24
-        yield from _windowed_pairs(posting, _Block(posting, ts), ts, window, find, budget=word_budget)
+        yield from _windowed_pairs(bare, _Block(posting, ts), ts, window, find, budget=word_budget)
 
     by_party: dict[tuple[str, int], list[int]] = defaultdict(list)
     for i, p in enumerate(prep):
@@ -282,7 +293,7 @@ def _windowed_pairs(left: list[int], right: _Block, ts: list[float | None], wind
 def _undated_pairs(i: int, members: list[int], find: Callable[[int], int],
                    seen: dict[int, int] | None = None) -> Iterator[tuple[int, int]]:
     seen = {} if seen is None else seen
-    for j in members:
+    for j in members[:_UNDATED_SCAN]:
         r = find(j)
         n = seen.get(r, 0)
         if n >= _PER_GROUP:

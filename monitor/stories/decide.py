@@ -6,7 +6,8 @@ The rules, in order (the first that applies decides):
 2. published more than ``MAX_GAP_HOURS`` apart: different (hard);
 3. both carry money figures and neither one's lead figures appear in the other (beyond
    rounding): different facts, different stories (hard) — "$2B" vs "$3.4B" revenue;
-4. near-identical text (syndicated copies, headline updates, stripped datelines): same;
+4. near-identical text (syndicated copies, headline updates, stripped datelines): same, whatever
+   rules 5-10 say;
 5. different kinds of event (equity round vs credit line vs share sale vs revenue): different (hard);
 6. a negotiation and a done deal ("in talks at $150B" vs "closes at $157B"): different (hard);
    a negotiation and a report that says neither: different unless within ``TEXT_GAP_HOURS``;
@@ -29,6 +30,7 @@ Merging two different events is worse than missing a merge, so every rule errs t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -62,6 +64,29 @@ class Verdict:
 
 # (amount in USD, currency, role, round figure?, group)
 _Num = tuple[float, str, str, bool, int]
+
+
+# The decisions, built once (explain runs in the inner loop of clustering).
+_V_SAME_CANONICAL_URL = Verdict(True, "same canonical url", strength=0)
+_V_SAME_AGGREGATOR_LINK = Verdict(True, "same aggregator link", strength=0)
+_V_IDENTICAL = Verdict(True, "identical", strength=1)
+_V_PUBLISHED_TOO_FAR_APART = Verdict(False, "published too far apart", hard=True)
+_V_DIFFERENT_FIGURES = Verdict(False, "different figures", hard=True)
+_V_DIFFERENT_KINDS_OF_EVENT = Verdict(False, "different kinds of event", hard=True)
+_V_TALKS_VS_DONE_DEAL = Verdict(False, "talks vs done deal", hard=True)
+_V_TALKS_VS_UNKNOWN = Verdict(False, "talks vs a report that does not say, not close in time")
+_V_DIFFERENT_YEARS = Verdict(False, "different years", hard=True)
+_V_SAME_FIGURES_FAR = Verdict(False, "same figures, a week or more apart", hard=True)
+_V_SAME_FIGURES = Verdict(True, "same figures", strength=2)
+_V_LONE_FIGURE = Verdict(False, "one common figure and nothing else")
+_V_PARTIAL_CLOSE = Verdict(True, "one cites the other's figure, close in time", strength=3)
+_V_PARTIAL_FAR = Verdict(False, "one cites the other's figure, not close in time")
+_V_NO_COMMON_FIGURE_DAYS_APART = Verdict(False, "no common figure, days apart")
+_V_SAME_PARTIES = Verdict(True, "same parties and kind, no figures, close in time", strength=4)
+_V_NOT_ENOUGH_IN_COMMON = Verdict(False, "not enough in common")
+_V_NEAR_IDENTICAL = Verdict(True, "near-identical text", strength=1)
+_V_SIMILAR_CLOSE = Verdict(True, "similar text, close in time", strength=3)
+_V_SIMILAR = Verdict(True, "similar text", strength=3)
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,48 +166,61 @@ def explain(a: StoryFeatures, b: StoryFeatures) -> Verdict:
 def explain_prepared(a: StoryFeatures, pa: Prepared, b: StoryFeatures, pb: Prepared) -> Verdict:
     """:func:`explain` with the derived data computed once per article (for clustering)."""
     if a.url and a.url == b.url:
-        return Verdict(True, "same canonical url", strength=0)
+        return _V_SAME_CANONICAL_URL
     if a.url_opaque and a.url_opaque == b.url_opaque:
-        return Verdict(True, "same aggregator link", strength=0)
+        return _V_SAME_AGGREGATOR_LINK
     if a.title == b.title and a == b:
-        return Verdict(True, "identical", strength=0)
+        return _V_IDENTICAL
     gap = _gap_hours(pa, pb)
     if gap is not None and gap > MAX_GAP_HOURS:
-        return Verdict(False, "published too far apart", hard=True)
+        return _V_PUBLISHED_TOO_FAR_APART
     figures = _compare_figures(pa, pb)
     if figures == "conflict":
-        return Verdict(False, "different figures", hard=True)
-    sim = max(dice(pa.title_grams, pb.title_grams), dice(pa.text_grams, pb.text_grams))
-    if sim >= NEAR_DUPLICATE:
-        return Verdict(True, f"near-identical text ({sim:.2f})", strength=1)
+        return _V_DIFFERENT_FIGURES
+    sims: list[float] = []
+
+    def sim() -> float:  # the costliest part, computed only when a rule needs it
+        if not sims:
+            sims.append(max(dice(pa.title_grams, pb.title_grams), dice(pa.text_grams, pb.text_grams)))
+        return sims[0]
+
+    verdict = _by_facts(a, pa, b, pb, gap, figures, sim)
+    if not verdict.same and sim() >= NEAR_DUPLICATE:  # syndicated copies, headline updates
+        return _V_NEAR_IDENTICAL
+    return verdict
+
+
+def _by_facts(a: StoryFeatures, pa: Prepared, b: StoryFeatures, pb: Prepared, gap: float | None,
+              figures: str, sim: Callable[[], float]) -> Verdict:
+    """Rules 5-10 (near-identical text, rule 4, overrides a "different" from here)."""
     if not _kinds_compatible(pa, pb):
-        return Verdict(False, "different kinds of event", hard=True)
+        return _V_DIFFERENT_KINDS_OF_EVENT
     if _status_conflict(a, b, pa, pb):
-        return Verdict(False, "talks vs done deal", hard=True)
+        return _V_TALKS_VS_DONE_DEAL
     if _talks_vs_unknown(a, b, pa, pb) and (gap is None or gap > TEXT_GAP_HOURS):
-        return Verdict(False, "talks vs a report that does not say, not close in time")
+        return _V_TALKS_VS_UNKNOWN
     if gap is None and pa.years and pb.years and not (pa.years & pb.years):
-        return Verdict(False, "different years", hard=True)
+        return _V_DIFFERENT_YEARS
     if figures == "match":
         if gap is not None and gap > FIGURE_GAP_HOURS:
-            return Verdict(False, "same figures, a week or more apart", hard=True)
+            return _V_SAME_FIGURES_FAR
         if _corroborated(pa, pb, sim):
-            return Verdict(True, "same figures", strength=2)
-        return Verdict(False, "one common figure and nothing else")
+            return _V_SAME_FIGURES
+        return _V_LONE_FIGURE
     if figures == "partial":
         if gap is not None and gap <= TEXT_GAP_HOURS:
-            return Verdict(True, "one cites the other's figure, close in time", strength=3)
-        return Verdict(False, "one cites the other's figure, not close in time")
+            return _V_PARTIAL_CLOSE
+        return _V_PARTIAL_FAR
     if gap is not None:
         if gap > TEXT_GAP_HOURS:
-            return Verdict(False, "no common figure, days apart")
-        if sim >= SIMILAR_DATED:
-            return Verdict(True, f"similar text, close in time ({sim:.2f})", strength=3)
+            return _V_NO_COMMON_FIGURE_DAYS_APART
+        if sim() >= SIMILAR_DATED:
+            return _V_SIMILAR_CLOSE
         if _same_parties_without_figures(pa, pb, a, b):
-            return Verdict(True, "same parties and kind, no figures, close in time", strength=4)
-    elif sim >= SIMILAR_UNDATED:
-        return Verdict(True, f"similar text ({sim:.2f})", strength=3)
-    return Verdict(False, "not enough in common")
+            return _V_SAME_PARTIES
+    elif sim() >= SIMILAR_UNDATED:
+        return _V_SIMILAR
+    return _V_NOT_ENOUGH_IN_COMMON
 
 
 def _gap_hours(pa: Prepared, pb: Prepared) -> float | None:
@@ -203,18 +241,24 @@ def _compare_figures(pa: Prepared, pb: Prepared) -> str:
 
 def _lead_found(pa: Prepared, pb: Prepared) -> bool:
     """Every lead group of ``pa`` (a range counts once) has an amount among ``pb``'s figures."""
+    if len(pa.lead) == 1:
+        x = pa.lead[0]
+        for y in pb.figures:
+            if _close(x, y):
+                return True
+        return False
     groups: dict[int, bool] = {}
     for x in pa.lead:
         groups[x[4]] = groups.get(x[4], False) or any(_close(x, y) for y in pb.figures)
     return all(groups.values())
 
 
-def _corroborated(pa: Prepared, pb: Prepared, sim: float) -> bool:
+def _corroborated(pa: Prepared, pb: Prepared, sim: Callable[[], float]) -> bool:
     """A common lead figure is enough only with something else in common: a second figure, the
     same kind of event (unless they name different parties), a common party, or some text. A
     lone "$500 billion" is also every background mention of the last valuation."""
     matched = sum(1 for x in pa.figures if any(_close(x, y) for y in pb.figures))
-    if matched >= 2 or sim >= SIMILAR_FIGURES or pa.entities & pb.entities:
+    if matched >= 2 or pa.entities & pb.entities or sim() >= SIMILAR_FIGURES:
         return True
     # the same kind of event, unless each names other parties than the other
     return bool(pa.kinds & pb.kinds) and not (pa.entities and pb.entities)
