@@ -81,9 +81,7 @@ class Sentence:
     implicit: bool = False     # no mention, but the title names the entity as its subject
 
     def role(self, role: str) -> list[tuple[int, int, Term]]:
-        if not self.hits:
-            return []
-        return [h for h in self.hits if h[2].role == role]
+        return [h for h in self.hits if h[2].role == role] if self.hits else []
 
     def core_mentions(self) -> list[Mention]:
         return [m for m in self.mentions if m.core]
@@ -145,6 +143,8 @@ def _sentences(t_text: str, s_text: str, full: str, hits: list[tuple[int, int, T
 
 
 def _classify_mentions(s: Sentence, topic: Topic) -> None:
+    if not any(h[2].role in _MENTION_ROLES for h in s.hits):
+        return
     c = topic.compiled
     f = s.text
     near = s.role("near")
@@ -180,7 +180,7 @@ def _amount_near(s: Sentence, start: int, end: int, before: int = 30, after: int
     return has_vague_amount(s.text, max(s.start, start - before), min(s.end, end + after))
 
 
-def _live_cues(s: Sentence, kinds: set[str]) -> None:
+def _live_cues(s: Sentence, kinds: frozenset[str]) -> None:
     f = s.text
     s.outflow = s.role("outflow")
     bg_spans: list[tuple[int, int]] = []
@@ -242,12 +242,8 @@ def _anchored(s: Sentence, cue: Cue) -> bool:
 
 def analyze(article: Article, topic: Topic) -> Analysis:
     """Read an article against a topic; the result carries every sentence's evidence and the verdict."""
-    kinds = set(topic.kinds)
-    if "funding" in kinds:
-        kinds |= _FUNDING_FAMILY
-    if "revenue" in kinds:
-        kinds |= _REVENUE_FAMILY
     c = topic.compiled
+    kinds = c.kinds
     t_text, t_fold = _prepare(article.title or "", topic)
     s_text, s_fold = _prepare(article.summary or "", topic, _MAX_SUMMARY)
     full = t_fold + _JOIN + s_fold
@@ -261,12 +257,13 @@ def analyze(article: Article, topic: Topic) -> Analysis:
     amounts = extract_amounts(full, vague=False) if any(h[2].role == "cue" for h in hits) else []
     caption = bool(t_text) and is_caption(t_fold)
     title, summary = _sentences(t_text, s_text, full, hits, amounts)
-    for s in title + summary:
+    both = title + summary
+    for s in both:
         _classify_mentions(s, topic)
-    named = any(m.core and m.term.role == "entity" for s in title + summary for m in s.mentions)
+    named = any(m.core and m.term.role == "entity" for s in both for m in s.mentions)
     title_core = not caption and any(m.core and m.term.role != "possessive" for s in title for m in s.mentions)
     prev_core = False
-    for s in title + summary:
+    for s in both:
         seen_core = prev_core
         for m in s.mentions:
             if m.term.role == "ref" and not named:

@@ -129,6 +129,16 @@ def _expand(src: str, limit: int = 4000) -> list[str] | None:
     return sorted(set(forms)) if forms and all(f.strip() for f in forms) else None
 
 
+def _alternation(members: Sequence[tuple[re.Pattern[str], Term]]) -> tuple[re.Pattern[str], dict[int, Term]]:
+    """One pattern for several, and which outer group names which term."""
+    parts, index, g = [], {}, 1
+    for rx, term in members:
+        parts.append(f"({rx.pattern})")
+        index[g] = term
+        g += 1 + rx.groups
+    return re.compile("|".join(parts)), index
+
+
 class TermSet:
     """Many terms in one regular expression: one pass over a text finds them all.
 
@@ -141,7 +151,8 @@ class TermSet:
     prefilter when one can be derived.
     """
 
-    __slots__ = ("cache", "cjk", "exact", "gaps", "grouped", "inner", "latin", "regexes", "star", "star_lengths")
+    __slots__ = ("cache", "cjk", "exact", "gap_groups", "gaps", "grouped", "inner", "latin", "regexes", "star",
+                 "star_lengths")
 
     def __init__(self, terms: Sequence[Term], sources: Sequence[str | list[str]]) -> None:
         self.regexes: list[tuple[str | None, re.Pattern[str], Term]] = []
@@ -192,6 +203,10 @@ class TermSet:
                 bucket.append(term)
         self.star_lengths = sorted({len(k) for k in self.star}, reverse=True)
         self.cache: dict[str, list[Term]] = {}
+        by_lead: dict[str, list[tuple[re.Pattern[str], Term]]] = {}
+        for lead, rx, term in self.gaps:
+            by_lead.setdefault(lead[:5], []).append((rx, term))
+        self.gap_groups = [(lead, *_alternation(members)) for lead, members in by_lead.items()]
         groups: dict[str | None, list[tuple[re.Pattern[str], Term]]] = {}
         for lit, rx, term in self.regexes:
             if lit is not None:  # a shorter common core lets terms share one prefilter and one scan
@@ -251,12 +266,12 @@ class TermSet:
             if lit is None or lit in text:
                 out += [(m.start(), m.end(), index[m.lastindex]) for m in rx.finditer(text)  # type: ignore[index]
                         if m.end() > m.start()]
-        for lead, rx, t in self.gaps:
+        for lead, rx, index in self.gap_groups:
             if lead in text:
                 for m in rx.finditer(text):
                     a = m.start()
                     if not (a and text[a - 1].isalnum()):
-                        out.append((a, m.end(), t))
+                        out.append((a, m.end(), index[m.lastindex]))  # type: ignore[index]
         for lead, rx, t in self.inner:
             if lead in text:
                 for m in rx.finditer(text):
@@ -325,6 +340,7 @@ class Compiled:
     after: re.Pattern[str]          # matched right after a mention: "-compatible", " rival", "'s former"
     cased: re.Pattern[str] | None   # case-sensitive aliases, replaced by ``canonical`` before folding
     canonical: str
+    kinds: frozenset[str]           # event kinds that count, families expanded
 
 
 @dataclass(frozen=True, slots=True)
@@ -444,6 +460,16 @@ def build_topic(raw: Mapping[str, Any], *, path: str = "topics[0]") -> Topic:
     )
 
 
+_FAMILIES = {"funding": ("valuation", "share_sale", "credit", "ipo", "investment"), "revenue": ("loss", "financials")}
+
+
+def _expand_kinds(kinds: Sequence[str]) -> frozenset[str]:
+    out = set(kinds)
+    for k in kinds:
+        out.update(_FAMILIES.get(k, ()))
+    return frozenset(out)
+
+
 def preset(preset_name: str, *, name: str | None = None) -> Topic:
     """The shipped preset ``preset_name`` as a topic. Raises ConfigError for an unknown preset."""
     if preset_name not in PRESETS:
@@ -504,6 +530,7 @@ def _compile(*, name: str, aliases: list[str], lists: dict[str, list[str]], voca
         else re.compile(r"(?!x)x"),
         cased=cased,
         canonical=canonical,
+        kinds=_expand_kinds(kinds),
     )
     return Topic(
         name=name, aliases=tuple(aliases), cased_aliases=tuple(lists["cased_aliases"]),
