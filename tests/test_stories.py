@@ -93,7 +93,17 @@ MSFT_FR = art("Microsoft annonce un investissement de plusieurs milliards dans O
 MSFT_TALKS = art("Microsoft in talks to put $10 billion into OpenAI",
                  "The discussions would value the startup at $29 billion.", when="2023-01-10T09:00:00+00:00")
 
+TENDER_EN = art("Thrive to buy $2 billion of OpenAI employee stock in tender offer", "",
+                when="2024-03-05T10:00:00+00:00")
+TENDER_ZH = art("Thrive将以要约收购方式购入OpenAI员工持有的20亿美元股票", "", when="2024-03-06T09:00:00+08:00",
+                lang="zh")
+BURN_EN = art("OpenAI projects $60 billion cash burn through 2028", "", when="2025-05-02T10:00:00+00:00")
+BURN_DE = art("OpenAI rechnet bis 2028 mit einem Mittelabfluss von 60 Milliarden Dollar", "",
+              when="2025-05-02T16:00:00+00:00", lang="de")
+
 SAME = [
+    ("tender offer en/zh (purchase wording)", TENDER_EN, TENDER_ZH),
+    ("cash-burn projection to the same year, en/de", BURN_EN, BURN_DE),
     ("en/fr round", ROUND_EN, ROUND_FR),
     ("en/de round", ROUND_EN, ROUND_DE),
     ("en/ja round", ROUND_EN, ROUND_JA),

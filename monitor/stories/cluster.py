@@ -35,7 +35,8 @@ __all__ = ["cluster_items", "assign_story", "REPRESENTATIVES"]
 
 REPRESENTATIVES = 3          # members of each group checked for hard differences before a merge
 _BUCKET = math.log(1.1)      # figure buckets ~10% wide
-_RARE_WORDS = 3              # rarest title words per article; each pair of them is a key
+_RARE_WORDS = 3              # rarest title words per article: each pair is a key, each word too
+                             # for articles without figures
 _BIG_POSTING = 200           # above this, a shared word only links dated articles within TEXT_GAP_HOURS
 _UNDATED_GROUPS = 6          # an undated article is compared with at most this many groups per block
 _PER_GROUP = 1               # ... and at most this many members of each
@@ -200,9 +201,10 @@ def _candidate_pairs(feats: list[StoryFeatures], prep: list[Prepared], find: Cal
     by_words: dict[tuple[str, str], list[int]] = defaultdict(list)
     for i, ws in enumerate(words):
         rare = sorted((w for w in ws if df[w] > 1), key=lambda w: (df[w], w))[:_RARE_WORDS]
-        for x in range(len(rare)):
-            for y in range(x + 1, len(rare)):
-                by_words[(rare[x], rare[y]) if rare[x] < rare[y] else (rare[y], rare[x])].append(i)
+        keys = {(w, "") for w in rare} if not prep[i].lead else set()  # one shared word, for bare titles
+        keys.update((a, b) if a < b else (b, a) for x, a in enumerate(rare) for b in rare[x + 1:])
+        for key in keys:
+            by_words[key].append(i)
     # Two articles that both lead with figures were paired by the figure blocks already, and
     # conflicting figures decide before text does: words only pair an article without figures.
     word_budget: dict[int, dict[int, int]] = {}

@@ -255,10 +255,11 @@ def _lead_found(pa: Prepared, pb: Prepared) -> bool:
 
 def _corroborated(pa: Prepared, pb: Prepared, sim: Callable[[], float]) -> bool:
     """A common lead figure is enough only with something else in common: a second figure, the
-    same kind of event (unless they name different parties), a common party, or some text. A
+    same kind of event (unless they name different parties), a common party, the same year named
+    in both headlines ("by 2029"), or some text. A
     lone "$500 billion" is also every background mention of the last valuation."""
     matched = sum(1 for x in pa.figures if any(_close(x, y) for y in pb.figures))
-    if matched >= 2 or pa.entities & pb.entities or sim() >= SIMILAR_FIGURES:
+    if matched >= 2 or pa.entities & pb.entities or pa.years & pb.years or sim() >= SIMILAR_FIGURES:
         return True
     # the same kind of event, unless each names other parties than the other
     return bool(pa.kinds & pb.kinds) and not (pa.entities and pb.entities)

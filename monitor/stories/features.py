@@ -117,7 +117,7 @@ def story_features(article: Article, match: Match | None) -> StoryFeatures:
     kinds = t_kinds or s_kinds or (frozenset({ev_kind}) if ev_kind else frozenset())
     kinds_all = t_kinds | s_kinds | ({ev_kind} if ev_kind else set())
     if kinds & {"share_sale", "credit"}:
-        kinds_all = kinds_all - {"equity"}
+        kinds_all = kinds_all - {"equity", "spend"}
     status = status_in(title) or status_in(summary)
     if status is None and event is not None:
         status = {"talks": "talks", "completed": "done"}.get(event.status or "")

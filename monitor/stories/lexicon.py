@@ -29,7 +29,8 @@ _KINDS: dict[str, re.Pattern[str]] = {
         r"|rachat d'actions|operation secondaire|aktienverkauf|anteilsplatzierung|mitarbeiteraktien|aktienruckkauf"
         r"|venta (?:secundaria )?de acciones|acciones de (?:sus )?empleados|oferta de compra|opa|venda de acoes"
         r"|acoes de funcionarios|vendita di azioni|azioni dei dipendenti|aandelenverkoop|werknemersaandelen",
-        r"员工股|員工股|老股|股份出售|股票出售|二级市场|二級市場|従業員|株式売却|自社株|二次売買"),
+        r"员工股|員工股|老股|股份出售|股票出售|二级市场|二級市場|従業員|株式売却|自社株|二次売買|要约收购|要約收購|要约收購"
+        r"|要約收购|公开收购|公開收購|公開買い付け|持股"),
     "credit": _rx(
         r"credit (?:line|facility)|line of credit|revolving|loans?|debt financing|borrow\w*|ligne de credit"
         r"|facilite de credit|credit renouvelable|pret bancaire|emprunt\w*|kreditlinie|kreditrahmen|darlehen"
@@ -48,7 +49,8 @@ _KINDS: dict[str, re.Pattern[str]] = {
         r"营收|營收|收入|营业额|營業額|销售额|銷售額|売上|収入|収益|年化"),
     "loss": _rx(
         r"loss(?:es)?|lose|losing|burn\w*|unprofitable|in the red|pertes?|deficit\w*|deficitaire|brule\w*"
-        r"|verlust\w*|verbrennt|defizit|perdidas?|pierde|prejuizos?|perdas?|perdite|perdita|verlies\w*",
+        r"|verlust\w*|verbrenn\w*|mittelabfluss|geldabfluss|cash outflows?|defizit|perdidas?|pierde|quema\w*"
+        r"|prejuizos?|perdas?|queima\w*|perdite|perdita|brucia\w*|verlies\w*",
         r"亏损|虧損|赤字|損失|烧钱|燒錢"),
     "spend": _rx(
         r"acquir\w*|acquisition|takeover|buyout|all-stock (?:deal|transaction)|compute (?:deal|contract)|"
@@ -156,10 +158,12 @@ DEAL_KINDS = frozenset({"equity", "share_sale", "credit", "ipo"})
 
 def kinds_in(folded: str) -> frozenset[str]:
     """Coarse event kinds cued in ``folded``. ``share_sale``/``credit`` texts often also use
-    funding words ("raise", "investors"); those keep only their specific kind."""
+    funding or purchase words ("raise", "buy"); those keep only their specific kind."""
     found = {k for k, rx in _KINDS.items() if rx.search(folded)}
-    if found & {"share_sale", "credit"} and "equity" in found:
+    if found & {"share_sale", "credit"}:
         found.discard("equity")
+    if "share_sale" in found:  # share sales are told with purchase words ("buy shares", "收购")
+        found.discard("spend")
     return frozenset(found)
 
 
