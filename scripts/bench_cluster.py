@@ -125,7 +125,8 @@ def main() -> int:
     print(f"pairwise vs truth   precision {p:.3f} recall {r:.3f} (synthetic; undated copies of equal")
     print("                    figures are ambiguous by construction)")
     print(json.dumps({"articles": len(feats), "stories": stories, "features_s": round(t1 - t0, 3),
-                      "cluster_s": round(best, 3), "cluster_cpu_s": round(min(cpu), 3), "precision": round(p, 3), "recall": round(r, 3)}))
+                      "cluster_s": round(best, 3), "cluster_cpu_s": round(min(cpu), 3),
+                      "precision": round(p, 3), "recall": round(r, 3)}))
     return 0
 
 
