@@ -203,8 +203,8 @@ def _candidate_pairs(feats: list[StoryFeatures], prep: list[Prepared], find: Cal
         rare = sorted((w for w in ws if df[w] > 1), key=lambda w: (df[w], w))[:_RARE_WORDS]
         keys = {(w, "") for w in rare} if not prep[i].lead else set()  # one shared word, for bare titles
         keys.update((a, b) if a < b else (b, a) for x, a in enumerate(rare) for b in rare[x + 1:])
-        for key in keys:
-            by_words[key].append(i)
+        for word_key in keys:
+            by_words[word_key].append(i)
     # Two articles that both lead with figures were paired by the figure blocks already, and
     # conflicting figures decide before text does: words only pair an article without figures.
     word_budget: dict[int, dict[int, int]] = {}
