@@ -74,6 +74,15 @@ POSITIVES = [
     ("zh", "OpenAI完成400亿美元融资", ""),
     ("zh", "OpenAI今年预计亏损50亿美元", ""),
     ("zh", "該公司新一輪融資規模創紀錄", "OpenAI估值或達5000億美元。"),
+    # feed-style items: wire datelines, captions for titles, mojibake, money only in the summary
+    ("en", "NEW YORK (Reuters) - OpenAI is in advanced talks to raise roughly $40 billion, sources said.", ""),
+    ("en", "AP Photo/Jeff Chiu", "The ChatGPT maker said it had raised $6.6 billion at a $157 billion valuation."),
+    ("fr", "OpenAI lÃ¨ve 6,6 milliards de dollars", "La sociÃ©tÃ© est dÃ©sormais valorisÃ©e 157 milliards."),
+    ("it", "(ANSA) - ROMA - OpenAI ha raccolto 6,6 miliardi di dollari in un nuovo round.", ""),
+    ("zh", "新华社旧金山10月2日电 OpenAI宣布完成66亿美元融资。", ""),
+    ("en", "Microsoft filing shows OpenAI lost $11.5 billion last quarter", ""),
+    ("en", "OpenAI's finance chief puts a number on last year's growth",
+     "Annualized revenue climbed past $20 billion, she wrote in a blog post."),
 ]
 
 
@@ -131,6 +140,13 @@ NEGATIVES = [
     ("ja", "other company", "ソフトバンク、最終利益が過去最高", "オープンAIへの投資の評価益が寄与した。"),
     ("zh", "former staff", "OpenAI前员工创立的公司完成融资", ""),
     ("zh", "rival", "Anthropic融资130亿美元", "估值1830亿美元，仅次于OpenAI。"),
+    ("en", "other subject", "OpenAI researchers leave to found startup that raises $500 million", ""),
+    ("en", "other subject", "OpenAI board member's robotics startup raises $400 million", ""),
+    ("en", "deal value", "AMD shares soar after OpenAI chip deal worth tens of billions", ""),
+    ("en", "money out", "OpenAI commits $1.4 trillion to data centers over eight years", ""),
+    ("zh", "background", "OpenAI发布GPT-5，公司估值5000亿美元", ""),
+    ("en", "background", "OpenAI's GPT-5 launch draws mixed reviews",
+     "The startup, which recently raised $40 billion, says the model is safer."),
     ("en", "unrelated", "Stripe's tender offer values the payments firm at $91 billion", ""),
     ("fr", "unrelated", "LVMH : le chiffre d'affaires recule de 4 %", ""),
 ]

@@ -43,6 +43,13 @@ _APPOSITIVE = re.compile(r",\s*(?:(?:last|recently|most recently|now|currently|a
 _LINK = re.compile(r"(?:[\s\-]+[^\s,;:]+){0,2}?[\s\-]*(?:(?<![a-z])(?:of|for|from|in|into|at|d'|de|du|des|di|del|della|dei|"
                    r"dell'|da|do|dos|das|von|van|der|fur|bei|en|dans|na|no|em|nella|nel|aan|a|au|aux|pour|per|par)"
                    r"(?:\s+(?:the|la|le|les|el|il|lo|a|o|der|die|das|den|het|de))?)?[\s']*")
+# Another noun takes over as the subject between the entity and the money word ("OpenAI alumni's startup raises").
+_OTHER_SUBJECT = re.compile(r"(?<![a-z])(?:startup|start-up|company|firm|venture|lab|business|spinout|spin-off|"
+                            r"societe|entreprise|jeune pousse|firma|unternehmen|empresa|compania|societa|azienda|"
+                            r"bedrijf)s?(?![a-z])")
+# The value of a deal or contract is not a valuation of the entity.
+_DEAL_BEFORE = re.compile(r"(?<![a-z])(?:deal|deals|contract|contracts|agreement|pact|order|orders|accord|acuerdo|"
+                          r"contrat|vertrag|contratto|acordo|transaction)s?(?![a-z])[^,;]{0,12}$")
 _CJK_GAP = re.compile(r"[^\sa-z0-9,;:，、。]{0,4}")
 _PARTICIPLE = re.compile(r"valued|valorise|avaliad|valutat|valorad|bewertet|gewaardeerd")
 
@@ -194,6 +201,8 @@ def _live_cues(s: Sentence, kinds: frozenset[str]) -> None:
     out_labels = {t.kind for _, _, t in s.outflow}
     cues = [Cue(a, b, t) for a, b, t in s.hits if t.role == "cue" and t.kind in kinds]
     for cue in cues:
+        if cue.term.kind == "valuation" and _DEAL_BEFORE.search(f, max(s.start, cue.start - 25), cue.start):
+            cue.live, cue.why = False, "value of a deal"
         if (cue.term.kind == "valuation" and _PARTICIPLE.match(f, cue.start)
                 and _APPOSITIVE.search(f, max(s.start, cue.start - 30), cue.start)):
             nxt = _COMMA.search(f, cue.end, s.end)
@@ -232,6 +241,9 @@ def _anchored(s: Sentence, cue: Cue) -> bool:
         if not m.core:
             continue
         if m.end <= cue.start:
+            if m.term.role != "possessive" and _OTHER_SUBJECT.search(f, m.end, cue.start) and not any(
+                    h[2].role in _MENTION_ROLES and m.end <= h[0] < cue.start for h in s.hits):
+                continue
             return True
         if m.start >= cue.end and m.start - cue.end <= 40:
             gap_end = m.start
@@ -291,6 +303,11 @@ def _decide(an: Analysis, topic: Topic) -> None:
     if not t_pos and t_core and not t_cue:
         for s in title:
             s.other = topic.compiled.other.finditer(s.text[s.start:s.end])
+    if t_pos and all(c.term.kind == "valuation" for s in t_pos for c in s.live_cues()):
+        for s in title:  # "launches X; company valued at $Y": the valuation is background to other news
+            s.other = topic.compiled.other.finditer(s.text[s.start:s.end])
+        if any(s.other for s in title):
+            t_pos = []
     t_other = any(s.other for s in title)
     s_pos = [s for s in an.summary if s.positive]
     strong = any(not c.term.weak for s in t_pos + s_pos for c in s.live_cues())
