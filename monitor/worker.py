@@ -8,7 +8,7 @@ and small frozen values out, and never blocks the event loop.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -53,10 +53,11 @@ def build_items(parsed: ParsedFeed, topics: Sequence[Any], now: datetime, max_ag
             continue
         seen.add(key)
         matches = []
+        dated = article if article.published else replace(article, published=now)  # first seen, for stories
         for topic in topics:
             m = match_article(article, topic)
             if m.matched:
-                matches.append((m, story_features(article, m).to_dict()))
+                matches.append((m, story_features(dated, m).to_dict()))
         deliverable = article.published is None or article.published >= now - max_age
         items.append(NewItem(article=article, entry_key=key, url_key=url_key(article), matches=matches,
                              deliverable=deliverable))
