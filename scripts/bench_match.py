@@ -15,7 +15,6 @@ import sys
 import time
 from pathlib import Path
 
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from monitor.match import match_article, preset  # noqa: E402

@@ -256,14 +256,16 @@ def test_topic_is_frozen() -> None:
 # ------------------------------------------------------------------ config errors
 
 @pytest.mark.parametrize(("raw", "message"), [
-    ({"name": "x", "preset": "openai-funding-revenue", "treshold": 0.5}, "topics[1].treshold: unknown key (known: name, preset"),
+    ({"name": "x", "preset": "openai-funding-revenue", "treshold": 0.5},
+     "topics[1].treshold: unknown key (known: name, preset"),
     ({"name": "x", "preset": "nope"}, "topics[1].preset: unknown preset 'nope' (known: openai-funding-revenue)"),
     ({"preset": "openai-funding-revenue"}, "topics[1].name: missing"),
     ({"name": "x"}, "topics[1]: a topic needs aliases"),
     ({"name": "x", "aliases": "Acme", "threshold": 2}, "topics[1].threshold: expected a number between 0 and 1"),
     ({"name": "x", "aliases": "Acme", "threshold": True}, "topics[1].threshold"),
     ({"name": "x", "aliases": [1, 2]}, "topics[1].aliases: expected a list of non-empty strings, got list"),
-    ({"name": "x", "aliases": ["Acme"], "vocabulary": {"fundng": ["x"]}}, "topics[1].vocabulary.fundng: unknown event kind"),
+    ({"name": "x", "aliases": ["Acme"], "vocabulary": {"fundng": ["x"]}},
+     "topics[1].vocabulary.fundng: unknown event kind"),
     ({"name": "x", "aliases": ["Acme"], "vocabulary": {"en": {"revenu": ["x"]}}}, "topics[1].vocabulary.en.revenu"),
     ({"name": "x", "aliases": ["re:(unclosed"]}, "topics[1].aliases[0]: invalid pattern"),
     ({"name": "x", "aliases": ["Acme"], "kinds": ["profit"]}, "topics[1].kinds[0]: unknown event kind 'profit'"),

@@ -40,8 +40,9 @@ _POSSESSIVE_WHY = "possessive of something else"
 _APPOSITIVE = re.compile(r",\s*(?:(?:last|recently|most recently|now|currently|already|dernierement|deja|zuletzt|"
                          r"jetzt|ya|gia|ja)\s+)?$")
 # A money word after the entity's name is the entity's only when linked to it: "revenue of", "invest in".
-_LINK = re.compile(r"(?:[\s\-]+[^\s,;:]+){0,2}?[\s\-]*(?:(?<![a-z])(?:of|for|from|in|into|at|d'|de|du|des|di|del|della|dei|"
-                   r"dell'|da|do|dos|das|von|van|der|fur|bei|en|dans|na|no|em|nella|nel|aan|a|au|aux|pour|per|par)"
+_LINK = re.compile(r"(?:[\s\-]+[^\s,;:]+){0,2}?[\s\-]*(?:(?<![a-z])(?:of|for|from|in|into|at|d'|de|du|des|di|"
+                   r"del|della|dei|dell'|da|do|dos|das|von|van|der|fur|bei|en|dans|na|no|em|nella|nel|aan|a|au|aux|"
+                   r"pour|per|par)"
                    r"(?:\s+(?:the|la|le|les|el|il|lo|a|o|der|die|das|den|het|de))?)?[\s']*")
 # Another noun takes over as the subject between the entity and the money word ("OpenAI alumni's startup raises").
 _OTHER_SUBJECT = re.compile(r"(?<![a-z])(?:startup|start-up|company|firm|venture|lab|business|spinout|spin-off|"
@@ -74,7 +75,7 @@ class Cue:
 
 @dataclass(slots=True)
 class Sentence:
-    field: str
+    part: str          # "title" | "summary"
     text: str          # the whole folded field; the sentence is text[start:end]
     start: int
     end: int
@@ -284,9 +285,9 @@ def analyze(article: Article, topic: Topic) -> Analysis:
                 m.core, m.why = False, "no entity just before"
             seen_core = seen_core or m.core
         prev_core = any(m.core for m in s.mentions)
-        implicit = s.field == "summary" and not s.mentions and title_core
+        implicit = s.part == "summary" and not s.mentions and title_core
         s.implicit = implicit
-        if s.field == "title" or s.mentions or implicit:
+        if s.part == "title" or s.mentions or implicit:
             _live_cues(s, kinds)
         live = s.live_cues()
         s.positive = bool(live and (s.core_mentions() or implicit or any(c.term.entity_after for c in live)))
@@ -407,20 +408,20 @@ def _reasons(an: Analysis) -> tuple[Reason, ...]:
     out: list[Reason] = [Reason("decision", "item", an.verdict)]
     for s in an.title + an.summary:
         if s.implicit and s.positive:
-            out.append(Reason("entity:implicit", s.field, "sentence continues the title about the entity"))
+            out.append(Reason("entity:implicit", s.part, "sentence continues the title about the entity"))
         for m in s.mentions:
             if m.core:
                 rule = "entity" if m.term.role != "ref" else "entity:reference"
-                out.append(Reason(f"{rule}:{m.term.role}", s.field, _snippet(s, m.start, m.end)))
+                out.append(Reason(f"{rule}:{m.term.role}", s.part, _snippet(s, m.start, m.end)))
             else:
-                out.append(Reason(f"not-subject:{m.why}", s.field, _snippet(s, m.start, m.end)))
+                out.append(Reason(f"not-subject:{m.why}", s.part, _snippet(s, m.start, m.end)))
         for cue in s.cues:
             rule = f"topic:{cue.term.kind}" if cue.live else f"ignored:{cue.term.kind}:{cue.why}"
-            out.append(Reason(rule, s.field, _snippet(s, cue.start, cue.end)))
+            out.append(Reason(rule, s.part, _snippet(s, cue.start, cue.end)))
         for a, b, t in s.outflow:
-            out.append(Reason(f"outflow:{t.kind}", s.field, _snippet(s, a, b)))
-        for a, b, t in s.other:
-            out.append(Reason("other-news", s.field, _snippet(s, s.start + a, s.start + b)))
+            out.append(Reason(f"outflow:{t.kind}", s.part, _snippet(s, a, b)))
+        for a, b, _ in s.other:
+            out.append(Reason("other-news", s.part, _snippet(s, s.start + a, s.start + b)))
     return tuple(out[:12])
 
 

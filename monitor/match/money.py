@@ -238,9 +238,9 @@ def _read_amount(f: str, st: int) -> Amount | None:
         else:
             cm = _CUR_TOK.match(f, end)
             if cm is not None:
-                code = _CUR_WORDS.get(cm.group(1))
-                if code is not None:
-                    currency, end = code, cm.end()
+                found = _CUR_WORDS.get(cm.group(1))
+                if found is not None:
+                    currency, end = found, cm.end()
     if currency is None and scale < 1e6:
         return None
     if currency is not None and scale == 1.0 and f[st].isdigit() and end == n.end():

@@ -58,8 +58,10 @@ def _build_fold_table() -> dict[int, str]:
     for k, v in extra.items():
         table[ord(k)] = v
     # Traditional -> simplified for characters that occur in money and company vocabulary.
-    trad = "資億萬營價額輪虧損達將據報為與開發對業證貸際銷員賣買購權籌們個來這該後時國華創當舉預計數總兩億圓幣東倫騰訊紐約時聯彈淨現產傳負債務餘營運稅場裡點處優勢體經濟濟費費實際戶"
-    simp = "资亿万营价额轮亏损达将据报为与开发对业证贷际销员卖买购权筹们个来这该后时国华创当举预计数总两亿圆币东伦腾讯纽约时联弹净现产传负债务余营运税场里点处优势体经济济费费实际户"
+    trad = ("資億萬營價額輪虧損達將據報為與開發對業證貸際銷員賣買購權籌們個來這該後時國華創當舉預計數總兩"
+            "圓幣東倫騰訊紐約聯彈淨現產傳負債務餘運稅場裡點處優勢體經濟費實戶")
+    simp = ("资亿万营价额轮亏损达将据报为与开发对业证贷际销员卖买购权筹们个来这该后时国华创当举预计数总两"
+            "圆币东伦腾讯纽约联弹净现产传负债务余运税场里点处优势体经济费实户")
     for t, s in zip(trad, simp, strict=True):
         table[ord(t)] = s
     assert all(len(v) == 1 for v in table.values())  # folding keeps offsets

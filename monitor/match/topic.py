@@ -9,6 +9,7 @@ is false, so a topic about any company works from config alone.
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -55,19 +56,19 @@ _LATIN = "0-9a-z"
 _LATIN_RE = re.compile(f"[{_LATIN}]")
 
 
+_PARSER: Any = importlib.import_module("re._parser")  # the stdlib's own regex parser (3.11+), for analysis only
 _CJK_RE = re.compile("[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 
 
 def _required_literal(src: str) -> str | None:
     """A literal every match of ``src`` contains (the longest top-level run), used as a cheap prefilter."""
     try:
-        from re import _parser  # noqa: PLC0415  (stdlib; stable enough for a prefilter)
-        parsed = _parser.parse(src)
+        parsed = _PARSER.parse(src)
     except Exception:  # noqa: BLE001  any failure just disables the prefilter
         return None
     best = cur = ""
     for op, av in parsed:
-        if op is _parser.LITERAL:
+        if op is _PARSER.LITERAL:
             cur += chr(av)
         else:
             best, cur = max(best, cur, key=len), ""
@@ -89,8 +90,7 @@ def _expand(src: str, limit: int = 4000) -> list[str] | None:
     pattern is not that simple or has more than ``limit`` forms.
     """
     try:
-        from re import _parser  # noqa: PLC0415
-        parsed = _parser.parse(src)
+        parsed = _PARSER.parse(src)
     except Exception:  # noqa: BLE001
         return None
 
@@ -106,11 +106,11 @@ def _expand(src: str, limit: int = 4000) -> list[str] | None:
         return out
 
     def one(op: Any, av: Any) -> list[str] | None:
-        if op is _parser.LITERAL:
+        if op is _PARSER.LITERAL:
             return [chr(av)]
-        if op is _parser.SUBPATTERN:
+        if op is _PARSER.SUBPATTERN:
             return seq(av[-1])
-        if op is _parser.BRANCH:
+        if op is _PARSER.BRANCH:
             res: list[str] = []
             for alt in av[1]:
                 sub = seq(alt)
@@ -118,10 +118,10 @@ def _expand(src: str, limit: int = 4000) -> list[str] | None:
                     return None
                 res += sub
             return res
-        if op in (_parser.MAX_REPEAT, _parser.MIN_REPEAT) and av[0] in (0, 1) and av[1] == 1:
+        if op in (_PARSER.MAX_REPEAT, _PARSER.MIN_REPEAT) and av[0] in (0, 1) and av[1] == 1:
             sub = seq(av[2])
             return None if sub is None else ([""] if av[0] == 0 else []) + sub
-        if op is _parser.IN and len(av) <= 3 and all(o is _parser.LITERAL for o, _ in av):
+        if op is _PARSER.IN and len(av) <= 3 and all(o is _PARSER.LITERAL for o, _ in av):
             return [chr(c) for _, c in av]
         return None
 
@@ -225,10 +225,10 @@ class TermSet:
         self.cjk = re.compile(self._emit(cjk)) if cjk else None
 
     def _emit(self, node: dict[Any, Any]) -> str:
-        alts = [atom + self._emit(node[atom])
+        alts: list[str] = [str(atom) + self._emit(node[atom])
                 for atom in sorted((k for k in node if k is not None), key=lambda a: a in _SPECIAL)]
         if None in node:
-            alts.append(node[None])
+            alts.append(str(node[None]))
         if len(alts) == 1:
             return alts[0]
         return "(?:" + "|".join(alts) + ")"
@@ -506,7 +506,8 @@ def _compile(*, name: str, aliases: list[str], lists: dict[str, list[str]], voca
     out_entries = [("outflow", label, t) for label, terms in lexicon.OUTFLOW.items() if generic for t in terms]
     out_entries += [("outflow", label, t) for label, terms in outflow.items() for t in terms]
     status_entries = [("status", label, t) for label, terms in lexicon.STATUS.items() for t in terms]
-    after_srcs = [re.escape(fold(t)).replace(r"\ ", r"\s+") + ("(?![0-9a-z])" if re.search("[0-9a-z]$", fold(t)) else "")
+    after_srcs = [re.escape(fold(t)).replace(r"\ ", r"\s+")
+                  + (f"(?![{_LATIN}])" if _LATIN_RE.match(fold(t)[-1:]) else "")
                   for t in gen("NOT_SUBJECT_AFTER", "not_subject_after")]
 
     cased = None
@@ -514,7 +515,8 @@ def _compile(*, name: str, aliases: list[str], lists: dict[str, list[str]], voca
         cased = re.compile("(?:" + "|".join(
             re.escape(a) + (r"(?![A-Za-z0-9])" if a[-1:].isalnum() else "")
             for a in sorted(lists["cased_aliases"], key=len, reverse=True)) + ")")
-    canonical = next((a for a in aliases if not a.startswith("re:")), lists["cased_aliases"][0] if lists["cased_aliases"] else name)
+    fallback = lists["cased_aliases"][0] if lists["cased_aliases"] else name
+    canonical = next((a for a in aliases if not a.startswith("re:")), fallback)
     entries = cue_entries + out_entries
     entries += [("near", "", t) for t in gen("NOT_SUBJECT_NEAR", "not_subject_before")]
     entries += [("adj", "", t) for t in gen("NOT_SUBJECT_ADJ", "not_subject_adjacent")]
