@@ -10,6 +10,7 @@ is false, so a topic about any company works from config alone.
 from __future__ import annotations
 
 import importlib
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -401,12 +402,29 @@ def _label_lists(value: Any, path: str) -> dict[str, list[str]]:
     return {str(k): _strings(v, f"{path}.{k}") for k, v in value.items()}
 
 
+_BUILT: dict[str, Topic] = {}   # memo of compiled topics (pure and frozen); like ``re``'s own cache
+
+
 def build_topic(raw: Mapping[str, Any], *, path: str = "topics[0]") -> Topic:
     """Validate one ``[[topics]]`` table and compile it.
 
     ``raw`` is either ``{"name", "preset"}`` (optionally with keys that extend the preset) or a
     custom topic with at least ``name`` and ``aliases``. Raises ConfigError naming the key path.
+    Compiling takes a few hundred milliseconds; the same table is compiled once per process.
     """
+    try:
+        key = json.dumps(raw, sort_keys=True)
+    except (TypeError, ValueError):
+        key = ""
+    if key and key in _BUILT:
+        return _BUILT[key]
+    topic = _build(raw, path)
+    if key and len(_BUILT) < 64:
+        _BUILT[key] = topic
+    return topic
+
+
+def _build(raw: Mapping[str, Any], path: str) -> Topic:
     if not isinstance(raw, Mapping):
         raise ConfigError(f"{path}: expected a table, got {type(raw).__name__}")
     for key in raw:
