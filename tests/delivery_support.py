@@ -69,7 +69,7 @@ class SmtpServer:
                 ok = auth_data.login == user.encode() and auth_data.password == password.encode()
                 return AuthResult(success=ok)
 
-            kwargs.update(authenticator=authenticator, auth_require_tls=tls is not None or not offer_starttls)
+            kwargs.update(authenticator=authenticator, auth_require_tls=tls == "starttls")
         self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port,
                                      ssl_context=server_ctx if tls == "implicit" else None,
                                      server_kwargs=kwargs)
