@@ -107,6 +107,7 @@ class Analysis:
     verdict: str = ""
     matched: bool = False
     score: float = 0.0
+    names: list[tuple[str, str]] = field(default_factory=list)   # (words, field) when read no further
 
 
 def _snippet(s: Sentence, start: int, end: int, pad: int = 30) -> str:
@@ -235,6 +236,22 @@ def _live_cues(s: Sentence, kinds: frozenset[str]) -> None:
     s.cues = cues
 
 
+_NAME_ROLES = frozenset({"entity", "weak"})
+
+
+def _names_over_refs(hits: list[tuple[int, int, Term]], full: str, topic: Topic) -> list[tuple[int, int, Term]]:
+    """A name that starts inside a reference wins over it ("the company behind ChatGPT" is a name)."""
+    names: list[tuple[int, int, Term]] = []
+    for a, b, t in hits:
+        if t.role == "ref":
+            window = topic.compiled.names.finditer(full[a:b + 60])
+            names += [(a + x, a + y, n) for x, y, n in window if x < b - a]
+    if not names:
+        return hits
+    kept = [h for h in hits if not any(h[0] < y and h[1] > x for x, y, _ in names)]
+    return sorted(kept + names, key=lambda h: (h[0], h[0] - h[1]))
+
+
 def _anchored(s: Sentence, cue: Cue) -> bool:
     """Is a core mention the subject or owner of this cue (before it, or linked just after it)?"""
     f = s.text
@@ -260,13 +277,16 @@ def analyze(article: Article, topic: Topic) -> Analysis:
     t_text, t_fold = _prepare(article.title or "", topic)
     s_text, s_fold = _prepare(article.summary or "", topic, _MAX_SUMMARY)
     full = t_fold + _JOIN + s_fold
-    names = c.names.finditer(full)
-    if not names:
+    hits = c.scan.finditer(full)
+    if not any(h[2].role in _NAME_ROLES for h in hits):
         return Analysis([], [], False, False, "the entity is not mentioned", False, 0.0)
-    spans = [(a, b) for a, b, _ in names]
-    hits = names + c.terms.finditer(full)
-    hits += [h for h in c.refs.finditer(full) if not any(h[0] < b and h[1] > a for a, b in spans)]
-    hits.sort(key=lambda h: (h[0], h[0] - h[1]))
+    if not any(h[2].role == "cue" and h[2].kind in c.kinds for h in hits):
+        an = Analysis([], [], False, True, "no money words in the item", False, 0.1)
+        an.names = [(full[a:b], "title" if a < len(t_fold) else "summary") for a, b, t in hits
+                    if t.role in _NAME_ROLES][:3]
+        return an
+    if any(h[2].role == "ref" for h in hits):
+        hits = _names_over_refs(hits, full, topic)
     amounts = extract_amounts(full, vague=False) if any(h[2].role == "cue" for h in hits) else []
     caption = bool(t_text) and is_caption(t_fold)
     title, summary = _sentences(t_text, s_text, full, hits, amounts)
@@ -406,6 +426,7 @@ def _status(sents: list[Sentence], topic: Topic) -> str | None:
 
 def _reasons(an: Analysis) -> tuple[Reason, ...]:
     out: list[Reason] = [Reason("decision", "item", an.verdict)]
+    out += [Reason("entity", part, words) for words, part in an.names]
     for s in an.title + an.summary:
         if s.implicit and s.positive:
             out.append(Reason("entity:implicit", s.part, "sentence continues the title about the entity"))

@@ -334,8 +334,7 @@ def _termset(entries: Sequence[tuple[str, str, str]], weak_terms: frozenset[str]
 @dataclass(frozen=True, slots=True)
 class Compiled:
     names: TermSet                  # entity and weak aliases: an item without them cannot match
-    terms: TermSet                  # the other roles in one pass: cue, near, adj, outflow, background, exclude
-    refs: TermSet                   # "the company", "its": read only when the entity is mentioned
+    scan: TermSet                   # names, references and every other role: the one pass over an item
     status: TermSet                 # talks / completed / projected / reported, read in positive sentences only
     other: TermSet                  # other news (launch, lawsuit, users), read in titles only
     after: re.Pattern[str]          # matched right after a mention: "-compatible", " rival", "'s former"
@@ -542,8 +541,7 @@ def _compile(*, name: str, aliases: list[str], lists: dict[str, list[str]], voca
     entries += [("exclude", "", t) for t in lists["exclude"]]
     compiled = Compiled(
         names=_termset(mention_entries, frozenset()),
-        terms=_termset(entries, weak_terms),
-        refs=_termset(ref_entries, frozenset()),
+        scan=_termset(mention_entries + ref_entries + entries, weak_terms),
         status=_termset(status_entries, frozenset()),
         other=_termset([("other", "", t) for t in gen("OTHER_NEWS", "other_news")], frozenset()),
         after=re.compile("(?:" + "|".join(sorted(after_srcs, key=len, reverse=True)) + ")") if after_srcs
