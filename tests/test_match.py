@@ -81,6 +81,8 @@ POSITIVES = [
     ("it", "(ANSA) - ROMA - OpenAI ha raccolto 6,6 miliardi di dollari in un nuovo round.", ""),
     ("zh", "新华社旧金山10月2日电 OpenAI宣布完成66亿美元融资。", ""),
     ("en", "Microsoft filing shows OpenAI lost $11.5 billion last quarter", ""),
+    ("en", "OpenAI brings in $1 billion a month as enterprise sales climb", ""),
+    ("fr", "Nvidia va injecter jusqu'à 100 milliards de dollars dans OpenAI", ""),
     ("en", "OpenAI's finance chief puts a number on last year's growth",
      "Annualized revenue climbed past $20 billion, she wrote in a blog post."),
 ]
@@ -143,6 +145,9 @@ NEGATIVES = [
     ("en", "other subject", "OpenAI researchers leave to found startup that raises $500 million", ""),
     ("en", "other subject", "OpenAI board member's robotics startup raises $400 million", ""),
     ("en", "deal value", "AMD shares soar after OpenAI chip deal worth tens of billions", ""),
+    ("en", "job title", "OpenAI hires former Slack CEO as chief revenue officer", ""),
+    ("en", "other subject", "OpenAI's Altman invests in nuclear startup's $500 million round", ""),
+    ("en", "comparison", "Anthropic's revenue run rate nears $7 billion, outpacing OpenAI's growth", ""),
     ("en", "money out", "OpenAI commits $1.4 trillion to data centers over eight years", ""),
     ("zh", "background", "OpenAI发布GPT-5，公司估值5000亿美元", ""),
     ("en", "background", "OpenAI's GPT-5 launch draws mixed reviews",

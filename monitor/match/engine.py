@@ -201,6 +201,8 @@ def _live_cues(s: Sentence, kinds: frozenset[str]) -> None:
             nxt = _COMMA.search(f, be, s.end)
             bg_spans.append((bs, nxt.start() if nxt else s.end))
     out_labels = {t.kind for _, _, t in s.outflow}
+    if "pricing" in out_labels and s.amounts and all(a.value >= 1e5 for a in s.amounts):
+        out_labels.discard("pricing")  # "$1 billion a month" is revenue, not a price
     cues = [Cue(a, b, t) for a, b, t in s.hits if t.role == "cue" and t.kind in kinds]
     for cue in cues:
         if cue.term.kind == "valuation" and _DEAL_BEFORE.search(f, max(s.start, cue.start - 25), cue.start):
@@ -259,13 +261,14 @@ def _anchored(s: Sentence, cue: Cue) -> bool:
         if not m.core:
             continue
         if m.end <= cue.start:
-            if m.term.role != "possessive" and _OTHER_SUBJECT.search(f, m.end, cue.start) and not any(
-                    h[2].role in _MENTION_ROLES and m.end <= h[0] < cue.start for h in s.hits):
+            other = _OTHER_SUBJECT.search(f, m.end, cue.start) if m.term.role != "possessive" else None
+            if other and not any(h[2].role == "ref" and h[0] <= other.start() < h[1] for h in s.hits):
                 continue
             return True
-        if m.start >= cue.end and m.start - cue.end <= 40:
-            gap_end = m.start
-            if _LINK.fullmatch(f, cue.end, gap_end) or _CJK_GAP.fullmatch(f, cue.end, gap_end):
+        if m.start >= cue.end and m.start - cue.end <= 70:
+            # "invest $10 billion in OpenAI": read the link after the amount
+            gap = max([cue.end] + [a.end for a in s.amounts if cue.end <= a.start and a.end <= m.start])
+            if m.start - gap <= 40 and (_LINK.fullmatch(f, gap, m.start) or _CJK_GAP.fullmatch(f, gap, m.start)):
                 return True
     return False
 

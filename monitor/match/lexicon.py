@@ -82,6 +82,7 @@ CUES: dict[str, dict[str, list[str]]] = {
             "investissement dans >", "investissement $ dans >", "investissement de $", "prise de participation",
             "participation",
             "recapitalisation", "obligations convertibles", "apport", "cherch* $", "boucle $", "obtient $",
+            "injecte* $ dans >", "injecter $ dans >",
         ],
         "valuation": [
             "valorisation", "valorisée", "valorisé", "valoriserait", "valorisant", "valorise", "valoriser",
@@ -264,8 +265,8 @@ NOT_SUBJECT_NEAR: list[str] = [
     "take on", "takes on", "taking on", "chas*", "closing in on", "closes in on", "close in on",
     "narrow* the gap", "challenger to", "gap with", "catch up with", "catching up with", "close the gap",
     "alternative to", "answer to", "ex", "former", "formerly", "founded by", "co-founded", "co-founder of",
-    "cofounder of", "founder of", "alumni of", "veterans of", "defected from", "poached from", "overtake*",
-    "surpass*", "outpace*", "far from", "invested by", "backed by", "bought by", "reliance on", "lead over",
+    "cofounder of", "founder of", "alumni of", "veterans of", "defected from", "poached from", "overtak*",
+    "surpass*", "outpac*", "far from", "invested by", "backed by", "bought by", "reliance on", "lead over",
     "dependence on", "supplier to", "to supply", "chaired by", "funded by",
     # fr
     "rivale", "concurrent", "concurrente", "concurrents", "alternative à", "ancien", "ancienne", "anciens",
@@ -342,6 +343,13 @@ OUTFLOW: dict[str, list[str]] = {
     ],
     "grant": ["grants", "donat*", "philanthrop*", "subvention*", "nonprofits"],
 }
+
+# Job titles and other phrases that contain a money word but are no money fact.
+NEUTRAL: list[str] = [
+    "chief revenue officer", "revenue officer", "head of revenue", "revenue chief", "chief financial officer",
+    "directeur financier", "directrice financière", "finanzchef", "finanzchefin", "director financiero",
+    "directora financiera", "direttore finanziario", "diretor financeiro", "financieel directeur",
+]
 
 # Statements that restate a known figure in passing rather than report it as news.
 BACKGROUND: list[str] = [

@@ -539,6 +539,7 @@ def _compile(*, name: str, aliases: list[str], lists: dict[str, list[str]], voca
     entries += [("adj", "", t) for t in gen("NOT_SUBJECT_ADJ", "not_subject_adjacent")]
     entries += [("background", "", t) for t in gen("BACKGROUND", "background")]
     entries += [("exclude", "", t) for t in lists["exclude"]]
+    entries += [("neutral", "", t) for t in (lexicon.NEUTRAL if generic else [])]
     compiled = Compiled(
         names=_termset(mention_entries, frozenset()),
         scan=_termset(mention_entries + ref_entries + entries, weak_terms),
