@@ -297,16 +297,21 @@ def analyze(article: Article, topic: Topic) -> Analysis:
     for s in both:
         _classify_mentions(s, topic)
     named = any(m.core and m.term.role == "entity" for s in both for m in s.mentions)
+    title_named = any(m.core and m.term.role in _NAME_ROLES for s in title for m in s.mentions)
+    # a reference points back to a name; a vague title may point forward to the summary's name
+    forward = named and not title_named
     title_core = not caption and any(m.core and m.term.role != "possessive" for s in title for m in s.mentions)
     prev_core = False
+    named_before = False
     for s in both:
         seen_core = prev_core
         for m in s.mentions:
-            if m.term.role == "ref" and not named:
-                m.core, m.why = False, "entity not named in the item"
+            if m.term.role == "ref" and not (named_before or (forward and s.part == "title")):
+                m.core, m.why = False, "refers to no name of the entity"
             elif m.term.role == "possessive" and not seen_core:
                 m.core, m.why = False, "no entity just before"
             seen_core = seen_core or m.core
+            named_before = named_before or (m.core and m.term.role in _NAME_ROLES)
         prev_core = any(m.core for m in s.mentions)
         implicit = s.part == "summary" and not s.mentions and title_core
         s.implicit = implicit

@@ -27,7 +27,7 @@ CUES: dict[str, dict[str, list[str]]] = {
             "pulls in $", "nets $", "gets $", "seeks $", "seeking $", "series a", "series b", "series c",
             "series d", "series e", "series f", "seed round", "tranche", "investment round", "round",
             "invest* $ in >", "invest* in >", "investment in >", "investment into >", "investing in >",
-            "pour* $ into >", "put* $ into >", "inject* $ into >", "stake in >", "backers", "investors",
+            "pour* $ into >", "sink* $ into >", "put* $ into >", "inject* $ into >", "stake in >", "backers", "investors",
             "new investors", "pitching investors", "pitches investors", "convertible notes",
             "strategic investment", "capital injection", "recapitaliz*", "recapitalis*", "ownership stake",
             r"re:(?<![a-z])rais\w* (?:\w+ ){0,2}(?:capital|money|funds|cash|financing)(?![a-z])",
@@ -127,7 +127,7 @@ CUES: dict[str, dict[str, list[str]]] = {
         "credit": ["kreditlinie", "kreditrahmen", "kredit", "kredite", "schulden", "darlehen", "anleihe"],
         "ipo": ["börsengang", "an die börse", "ipo", "börsennotierung"],
         "revenue": [
-            "umsatz", "umsätze", "*umsatz", "jahresumsatz", "umsetzen", "erlös", "erlöse", "einnahmen",
+            "umsatz", "umsätze", "*umsatz", "jahresumsatz", "umsatzbeteiligung", "*umsatzbeteiligung", "umsetzen", "erlös", "erlöse", "einnahmen",
             "annualisiert*",
             "wachstum", "finanzen", "prognose", "prognosen",
         ],
@@ -154,7 +154,7 @@ CUES: dict[str, dict[str, list[str]]] = {
         "credit": ["línea de crédito", "crédito", "deuda", "préstamo"],
         "ipo": ["salida a bolsa", "salir a bolsa", "opv", "ipo", "cotizar en bolsa"],
         "revenue": [
-            "ingresos", "facturación", "ventas", "ingresos anualizados", "ingresos recurrentes",
+            "ingresos", "facturación", "ventas", "ingresa* $", "ingresó $", "factura* $", "facturó $", "ingresos anualizados", "ingresos recurrentes",
             "reparto de ingresos", "crecimiento", "proyecciones",
         ],
         "loss": [
@@ -198,7 +198,7 @@ CUES: dict[str, dict[str, list[str]]] = {
     },
     "nl": {
         "funding": [
-            "financieringsronde", "financiering", "haalt $", "opgehaald", "ophalen", "investering",
+            "financieringsronde", "financiering", "haalt $", "steek* $ in >", "pompt $ in >", "stopt $ in >", "opgehaald", "ophalen", "investering",
             "investeert $ in >",
             "investeert in >", "investeren in >", "investeerders", "kapitaalinjectie",
         ],
@@ -276,7 +276,8 @@ NOT_SUBJECT_NEAR: list[str] = [
     "konkurrent", "konkurrenten", "antwort auf", "alternative zu", "ehemalige", "ehemaliger", "früherer",
     "mitgründer von", "gegründet von",
     # es / it / pt / nl
-    "competidor", "competidora", "antiguo", "antigua", "cofundador", "cofundadora", "fundada por", "fundado por",
+    "competidor", "competidora", "antiguo", "antigua", "exdirectiv*", "exdirector*", "exempleado*", "exinvestigador*",
+    "excientific*", "exejecutiv*", "exmiembro*", "exdirigente*", "exresponsable*", "cofundador", "cofundadora", "fundada por", "fundado por",
     "investidos por", "invertidos por", "concorrente", "concorrenti", "lontana da", "lontana dai", "lontano da",
     "cofondatore", "fondata da", "ex-cientista", "ex-pesquisador", "ex-executivo", "antigo", "antiga",
     "rivaal", "voormalig", "oud-",
@@ -303,7 +304,8 @@ NOT_SUBJECT_AFTER: list[str] = [
     " invierte", " invertirá", " compra", " adquiere", " paga", " investe", " acquisisce", " investiert",
     " kauft", " übernimmt", " zahlt", " investeert", " koopt", "'s startup fund", " start-up fund",
     " ventures", " venture fund", "'s venture", " ex-", "-alumni", " mafia", "'s former chief",
-    "前员工", "前高管", "前研究员", "前首席", "前员工创立", "元社員", "元幹部", "元研究者",
+    "前员工", "前高管", "前研究员", "前首席", "前员工创立", "元社員", "元幹部", "元研究者", "幹部", "社員", "研究者",
+    "出身者",
     "最主要的竞争对手", "的竞争对手", "竞争对手", "的对手", "对手", "のライバル", "に対抗", "出身", "元幹部",
     "-style", " style", " killer",
 ]
