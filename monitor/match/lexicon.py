@@ -27,7 +27,8 @@ CUES: dict[str, dict[str, list[str]]] = {
             "pulls in $", "nets $", "gets $", "seeks $", "seeking $", "series a", "series b", "series c",
             "series d", "series e", "series f", "seed round", "tranche", "investment round", "round",
             "invest* $ in >", "invest* in >", "investment in >", "investment into >", "investing in >",
-            "pour* $ into >", "sink* $ into >", "put* $ into >", "inject* $ into >", "stake in >", "backers", "investors",
+            "pour* $ into >", "sink* $ into >", "put* $ into >", "inject* $ into >", "stake in >", "backers",
+            "investors",
             "new investors", "pitching investors", "pitches investors", "convertible notes",
             "strategic investment", "capital injection", "recapitaliz*", "recapitalis*", "ownership stake",
             r"re:(?<![a-z])rais\w* (?:\w+ ){0,2}(?:capital|money|funds|cash|financing)(?![a-z])",
@@ -127,7 +128,8 @@ CUES: dict[str, dict[str, list[str]]] = {
         "credit": ["kreditlinie", "kreditrahmen", "kredit", "kredite", "schulden", "darlehen", "anleihe"],
         "ipo": ["börsengang", "an die börse", "ipo", "börsennotierung"],
         "revenue": [
-            "umsatz", "umsätze", "*umsatz", "jahresumsatz", "umsatzbeteiligung", "*umsatzbeteiligung", "umsetzen", "erlös", "erlöse", "einnahmen",
+            "umsatz", "umsätze", "*umsatz", "jahresumsatz", "umsatzbeteiligung", "*umsatzbeteiligung", "umsetzen",
+            "erlös", "erlöse", "einnahmen",
             "annualisiert*",
             "wachstum", "finanzen", "prognose", "prognosen",
         ],
@@ -154,7 +156,8 @@ CUES: dict[str, dict[str, list[str]]] = {
         "credit": ["línea de crédito", "crédito", "deuda", "préstamo"],
         "ipo": ["salida a bolsa", "salir a bolsa", "opv", "ipo", "cotizar en bolsa"],
         "revenue": [
-            "ingresos", "facturación", "ventas", "ingresa* $", "ingresó $", "factura* $", "facturó $", "ingresos anualizados", "ingresos recurrentes",
+            "ingresos", "facturación", "ventas", "ingresa* $", "ingresó $", "factura* $", "facturó $",
+            "ingresos anualizados", "ingresos recurrentes",
             "reparto de ingresos", "crecimiento", "proyecciones",
         ],
         "loss": [
@@ -198,7 +201,8 @@ CUES: dict[str, dict[str, list[str]]] = {
     },
     "nl": {
         "funding": [
-            "financieringsronde", "financiering", "haalt $", "steek* $ in >", "pompt $ in >", "stopt $ in >", "opgehaald", "ophalen", "investering",
+            "financieringsronde", "financiering", "haalt $", "steek* $ in >", "pompt $ in >", "stopt $ in >",
+            "opgehaald", "ophalen", "investering",
             "investeert $ in >",
             "investeert in >", "investeren in >", "investeerders", "kapitaalinjectie",
         ],
@@ -277,7 +281,8 @@ NOT_SUBJECT_NEAR: list[str] = [
     "mitgründer von", "gegründet von",
     # es / it / pt / nl
     "competidor", "competidora", "antiguo", "antigua", "exdirectiv*", "exdirector*", "exempleado*", "exinvestigador*",
-    "excientific*", "exejecutiv*", "exmiembro*", "exdirigente*", "exresponsable*", "cofundador", "cofundadora", "fundada por", "fundado por",
+    "excientific*", "exejecutiv*", "exmiembro*", "exdirigente*", "exresponsable*", "cofundador", "cofundadora",
+    "fundada por", "fundado por",
     "investidos por", "invertidos por", "concorrente", "concorrenti", "lontana da", "lontana dai", "lontano da",
     "cofondatore", "fondata da", "ex-cientista", "ex-pesquisador", "ex-executivo", "antigo", "antiga",
     "rivaal", "voormalig", "oud-",
