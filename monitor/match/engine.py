@@ -30,6 +30,7 @@ __all__ = ["analyze", "match_article"]
 _FUNDING_FAMILY = {"funding", "valuation", "share_sale", "credit", "ipo", "investment"}
 _REVENUE_FAMILY = {"revenue", "loss", "financials"}
 _KIND_PRIORITY = ("share_sale", "credit", "ipo", "funding", "investment", "valuation", "loss", "revenue", "financials")
+_MAX_TITLE = 600      # characters read per field: the news is at the start, and the cost stays bounded
 _MAX_SUMMARY = 1500
 _MENTION_ROLES = {"entity", "weak", "ref", "possessive"}
 _GAP_ARTICLE = re.compile(r"[\s\"'(]*(?:(?:the|a|an|la|le|les|l'|el|los|las|die|der|das|den|de|het|o|os|il|lo|"
@@ -277,7 +278,7 @@ def analyze(article: Article, topic: Topic) -> Analysis:
     """Read an article against a topic; the result carries every sentence's evidence and the verdict."""
     c = topic.compiled
     kinds = c.kinds
-    t_text, t_fold = _prepare(article.title or "", topic)
+    t_text, t_fold = _prepare(article.title or "", topic, _MAX_TITLE)
     s_text, s_fold = _prepare(article.summary or "", topic, _MAX_SUMMARY)
     full = t_fold + _JOIN + s_fold
     hits = c.scan.finditer(full)
@@ -397,8 +398,9 @@ def _event(an: Analysis, topic: Topic) -> Event | None:
 
 _VAL_BEFORE = re.compile(r"(?:valuation|valued|valuing|value[sd]?|valoris\w*|valeur|vaut|bewert\w*|wert|valora\w*|"
                          r"valut\w*|avalia\w*|vale|waard\w*|gewaardeerd|估值|企業価値|评价额|評価額|worth|price tag)"
-                         r"[^.;]{0,22}$")
-_VAL_AFTER = re.compile(r"[^.;,]{0,12}(?:valuation|valorisation|bewertung|valoracion|valutazione|avaliacao|估值)")
+                         r"[^.;\d$€£¥₹]{0,22}$")
+_VAL_AFTER = re.compile(r"[^.;,\d$€£¥₹]{0,12}(?:valuation|valorisation|bewertung|valoracion|valutazione|avaliacao|"
+                        r"估值|企業価値)")
 
 
 def _amounts(sents: list[Sentence]) -> tuple[float | None, str | None, float | None]:

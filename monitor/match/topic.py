@@ -267,8 +267,9 @@ class TermSet:
             if lit is None or lit in text:
                 out += [(m.start(), m.end(), index[m.lastindex]) for m in rx.finditer(text)  # type: ignore[index]
                         if m.end() > m.start()]
+        padded = " " + text
         for lead, rx, index in self.gap_groups:
-            if lead in text:
+            if " " + lead in padded:  # cheap: the term's first word must start a word somewhere
                 for m in rx.finditer(text):
                     a = m.start()
                     if not (a and text[a - 1].isalnum()):
