@@ -398,9 +398,9 @@ def _event(an: Analysis, topic: Topic) -> Event | None:
 
 _VAL_BEFORE = re.compile(r"(?:valuation|valued|valuing|value[sd]?|valoris\w*|valeur|vaut|bewert\w*|wert|valora\w*|"
                          r"valut\w*|avalia\w*|vale|waard\w*|gewaardeerd|估值|企業価値|评价额|評価額|worth|price tag)"
-                         r"[^.;\d$€£¥₹]{0,22}$")
-_VAL_AFTER = re.compile(r"[^.;,\d$€£¥₹]{0,12}(?:valuation|valorisation|bewertung|valoracion|valutazione|avaliacao|"
-                        r"估值|企業価値)")
+                         r"[^.;\d$€£¥₹]{0,35}$")
+_VAL_AFTER = re.compile(r"[\s\-]*(?:post-money |pre-money |de |d')?(?:valuation|valorisation|bewertung|valoracion|"
+                        r"valutazione|avaliacao|估值|企業価値)")
 
 
 def _amounts(sents: list[Sentence]) -> tuple[float | None, str | None, float | None]:

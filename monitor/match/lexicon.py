@@ -341,11 +341,11 @@ OUTFLOW: dict[str, list[str]] = {
         "prezzo", "prezzi", "al mese", "preço", "preços", "por mês", "料金", "价格", "月额",
     ],
     "compensation": [
-        "pay package*", "signing bonus*", "compensation", "salary", "salaries", "bonuses", "pacotes",
+        "pay package*", "signing bonus*", "compensation", "salary", "bonuses", "pacotes",
         "stipendi", "rémunérations", "gehälter",
     ],
     "penalty": [
-        "fine", "fined", "fines", "amende", "multa", "sanzione", "bußgeld", "strafe", "damages", "owed",
+        "fined", "penalty", "amende", "multa", "sanzione", "bußgeld", "strafe", "damages", "owed",
         "罚款", "制裁金", "lawsuit", "settlement",
     ],
     "grant": ["grants", "donat*", "philanthrop*", "subvention*", "nonprofits"],
@@ -407,7 +407,8 @@ OTHER_NEWS: list[str] = [
     "launch*", "unveil*", "introduc*", "release*", "rolls out", "roll out", "rolling out", "debuts",
     "is here", "free for", "users", "user base", "weekly", "every week", "each week", "people a week",
     "devday", "developer conference", "keynote", "downloads", "sues", "sued", "suing", "lawsuit",
-    "court", "judge", "trial", "fires", "fired", "ousted", "ouster", "resign*", "steps down", "leaves",
+    "judge", "federal court", "a court", "in court", "court ruling", "court filing", "courtroom", "damages", "trial",
+    "fires", "fired", "ousted", "ouster", "resign*", "steps down", "leaves",
     "leaving", "departure", "departs", "quits", "exits", "hires", "hired", "appoints", "poaches", "joins",
     "office", "headquarters", "opens", "safety", "ban", "bans", "banned", "privacy", "copyright",
     "regulat*", "congress", "senate", "data center", "gigawatt*", "chip deal", "device", "browser",

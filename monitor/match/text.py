@@ -134,6 +134,9 @@ def fold(s: str) -> str:
 _SENT_RE = re.compile(r"[.!?]+[\"'»”)]?\s+(?=[\"'«“(]?[A-ZÀ-ÖØ-Þ0-9¿¡\u3040-\u9fff])|[。！？]+|[;；]\s*|[|•·]\s+")
 
 
+_ABBREV = re.compile(r"(?:(?<![^\s(])[A-Z]|\b(?:[Mm]rd|[Mm]io|[Mm]ds?|[Bb]n|[Mm]n|[Tt]sd|Dr|Mr|Mrs|Ms|Prof|Inc|Corp|Co|"
+                     r"Ltd|St|Nr|No|[Vv]s|etc|[Cc]a|[Bb]zw|[Ii]nkl|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec|"
+                     r"[Ee]\.g|[Ii]\.e|U\.S|U\.K))\.$")
 _SENT_HINT = re.compile(r"[.!?]\S*\s|[。！？;；|•·]")
 
 
@@ -144,6 +147,8 @@ def sentence_spans(s: str) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     pos = 0
     for m in _SENT_RE.finditer(s):
+        if s[m.start()] == "." and _ABBREV.search(s, max(0, m.start() - 8), m.start() + 1):
+            continue  # "500 Mrd. Dollar", "U.S. investors", "T. Rowe Price": not the end of a sentence
         if m.end() > pos:
             spans.append((pos, m.end()))
         pos = m.end()
