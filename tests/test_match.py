@@ -87,6 +87,10 @@ POSITIVES = [
     ("nl", "SoftBank steekt 40 miljard dollar in OpenAI", ""),
     ("ja", "ソフトバンクG、オープンAIへの追加出資を決定", ""),
     ("zh", "ChatGPT开发商OpenAI获得40亿美元信贷额度", ""),
+    # words that mean something else once accents are gone, and abbreviations inside sentences
+    ("fr", "Des salariés d'OpenAI cèdent 6,6 milliards de dollars d'actions", ""),
+    ("it", "OpenAI chiude il round da 40 miliardi: il resto dei fondi entro fine anno", ""),
+    ("de", "OpenAI verhandelt über Anteilsplatzierung bei 500 Mrd. Dollar Bewertung", ""),
     ("es", "OpenAI ingresará 13.000 millones de dólares este año", ""),
     ("de", "Microsoft erhält 20 Prozent Umsatzbeteiligung von OpenAI", ""),
     ("fr", "Nvidia va injecter jusqu'à 100 milliards de dollars dans OpenAI", ""),
@@ -197,6 +201,7 @@ def test_reasons_name_rule_field_and_words() -> None:
     ("OpenAI secures $4 billion revolving credit facility", "credit", 4e9, None, "completed"),
     ("OpenAI staff sell $6.6 billion of shares at a $500 billion valuation", "share_sale", 6.6e9, 500e9, None),
     ("OpenAI完成66亿美元融资，估值达1570亿美元", "funding", 6.6e9, 157e9, "completed"),
+    ("OpenAI raises $6.6B at $157B post-money valuation", "funding", 6.6e9, 157e9, "completed"),
 ])
 def test_event(title: str, kind: str, amount: float | None, valuation: float | None, status: str | None) -> None:
     m = check(title)

@@ -5,6 +5,28 @@ founder, references such as "the company") and may add money vocabulary per even
 language, context words, outflow words, exclusions and a score threshold. The shared
 multilingual vocabulary of :mod:`monitor.match.lexicon` is used unless ``generic_vocabulary``
 is false, so a topic about any company works from config alone.
+
+Keys of a ``[[topics]]`` table (terms use the syntax documented in ``lexicon.py``)::
+
+    name                  required; the topic's name in matches and digests
+    preset                a shipped preset ("openai-funding-revenue"); other keys then extend it
+    aliases (entities)    names of the entity, any case/accents: ["Anthropic", "the Claude maker"]
+    cased_aliases         names matched with their exact case: ["Open AI"] (not generic "open AI")
+    weak_aliases          a product or a person that stands for the entity when it is the subject
+    references            extra words for "the company" that count once the entity is named
+    vocabulary            extra money words: {funding = [...]} or per language {fr = {funding = [...]}}
+    kinds                 event kinds that count (default all); "funding" and "revenue" include their family
+    not_subject_before    words that make a following mention a comparison ("rival of", "former")
+    not_subject_adjacent  the same, only right before the mention ("than", "like")
+    not_subject_after     words right after a mention that make it not the subject ("-compatible")
+    outflow               money going out or someone else's: a list, or {label = [...]}
+    background            phrases that restate a known figure ("last valued at")
+    other_news            title words for other news about the entity ("launches")
+    exclude               any of these in the item: no match
+    weak_terms            vocabulary entries that need an amount or a second money word
+    threshold             0..1, default 0.5
+    generic_vocabulary    false: use only this table's words (no shared multilingual lexicon)
+    extend                false: the table's lists replace the preset's instead of extending them
 """
 
 from __future__ import annotations
