@@ -41,10 +41,9 @@ _POSSESSIVE_WHY = "possessive of something else"
 _APPOSITIVE = re.compile(r",\s*(?:(?:last|recently|most recently|now|currently|already|dernierement|deja|zuletzt|"
                          r"jetzt|ya|gia|ja)\s+)?$")
 # A money word after the entity's name is the entity's only when linked to it: "revenue of", "invest in".
-_LINK = re.compile(r"(?:[\s\-]+[^\s,;:]+){0,2}?[\s\-]*(?:(?<![a-z])(?:of|for|from|in|into|at|d'|de|du|des|di|"
+_LINK = re.compile(r"(?:[\s\-]+[^\s,;:]+){0,2}?[\s\-]*(?<![a-z])(?:of|for|in|into|at|d'|de|du|des|di|"
                    r"del|della|dei|dell'|da|do|dos|das|von|van|der|fur|bei|en|dans|na|no|em|nella|nel|aan|a|au|aux|"
-                   r"pour|per|par)"
-                   r"(?:\s+(?:the|la|le|les|el|il|lo|a|o|der|die|das|den|het|de))?)?[\s']*")
+                   r"pour|per|par)(?:\s+(?:the|la|le|les|l'|el|il|lo|a|o|der|die|das|den|het|de))?[\s']*|[\s']*")
 # Another noun takes over as the subject between the entity and the money word ("OpenAI alumni's startup raises").
 _OTHER_SUBJECT = re.compile(r"(?<![a-z])(?:startup|start-up|company|firm|venture|lab|business|spinout|spin-off|"
                             r"societe|entreprise|jeune pousse|firma|unternehmen|empresa|compania|societa|azienda|"
@@ -266,7 +265,7 @@ def _anchored(s: Sentence, cue: Cue) -> bool:
             if other and not any(h[2].role == "ref" and h[0] <= other.start() < h[1] for h in s.hits):
                 continue
             return True
-        if m.start >= cue.end and m.start - cue.end <= 70:
+        if m.start >= cue.end and m.start - cue.end <= 70 and not cue.term.text.endswith(" from"):
             # "invest $10 billion in OpenAI": read the link after the amount
             gap = max([cue.end] + [a.end for a in s.amounts if cue.end <= a.start and a.end <= m.start])
             if m.start - gap <= 40 and (_LINK.fullmatch(f, gap, m.start) or _CJK_GAP.fullmatch(f, gap, m.start)):

@@ -210,7 +210,8 @@ class TermSet:
                 continue
             if _GAP in src:
                 # starts with a literal (fast search); the left word boundary is checked after the match
-                lead = "".join(a.replace("\\", "") for a in src[:src.index(_GAP)] if a not in _SPECIAL)
+                first = next(i for i, a in enumerate(src) if a in (_GAP, _SEP, _STAR, _OPT_HYPHEN, _APOS))
+                lead = "".join(a.replace("\\", "") for a in src[:first])
                 end = f"(?![{_LATIN}])" if src[-1] not in _SPECIAL and _LATIN_RE.fullmatch(src[-1]) else ""
                 self.gaps.append((lead, re.compile("".join(src) + end), term))
                 continue
