@@ -59,6 +59,7 @@ class PollingConfig(_Model):
     min_interval_minutes: float = Field(5, gt=0)
     max_interval_minutes: float = Field(120, gt=0)
     dead_man_hours: float = Field(6, gt=0)
+    lease_seconds: float | None = Field(None, gt=0)   # default: 2 × timeout_seconds + 30
 
 
 class ServerConfig(_Model):

@@ -104,7 +104,7 @@ async def poll_once(deps: Deps, *, all_feeds: bool = False) -> RunReport:
     """
     now = deps.clock.now()
     pol = deps.settings.polling
-    lease = timedelta(seconds=pol.timeout_seconds * 2 + 30)
+    lease = timedelta(seconds=pol.lease_seconds or pol.timeout_seconds * 2 + 30)
     batch_size = max(8, pol.concurrency * 2)
     buffer: list[FeedState] = []
     exhausted = False
