@@ -274,7 +274,8 @@ NOT_SUBJECT_NEAR: list[str] = [
     "surpass*", "outpac*", "far from", "invested by", "backed by", "bought by", "reliance on", "lead over",
     "dependence on", "supplier to", "to supply", "chaired by", "funded by",
     # fr
-    "rivale", "concurrent", "concurrente", "concurrents", "alternative à", "ancien", "ancienne", "anciens",
+    "rivale", "concurrent", "concurrente", "concurrents", "concurrenc*", "rivaliser avec", "compet*", "konkurrier*",
+    "competir con", "competir com", "competere con", "concurreren met", "rivalizar con", "herausfordern", "alternative à", "ancien", "ancienne", "anciens",
     "cofondateur", "cofondatrice", "fondée par", "fondé par", "passé par", "passée par", "loin de", "loin des",
     "rattraper", "à l'instar",
     # de
