@@ -155,6 +155,7 @@ class DigestConfig(_Model):
     topics: list[str] = Field(default_factory=list)
     sinks: list[str] = Field(default_factory=list)
     grace_minutes: float = Field(60, ge=0)
+    health_footer_hours: float = Field(24, ge=0)   # list feeds failing longer than this (0: no footer)
     urgent: UrgentConfig | None = None
 
     @field_validator("schedule")
@@ -278,8 +279,53 @@ def load_settings(path: Path | str | None = None, *, environ: Mapping[str, str] 
         except tomllib.TOMLDecodeError as e:
             raise ConfigError(f"{p}: invalid TOML: {e}") from None
         base = p.resolve().parent
-    return settings_from_dict(data, environ=env, base_dir=base, path=p if base else None,
-                              database_url=database_url)
+        try:
+            return settings_from_dict(data, environ=env, base_dir=base, path=p, database_url=database_url)
+        except ConfigError as e:
+            raise ConfigError(_with_line(str(e), f"{p}: ", text)) from None
+    return settings_from_dict(data, environ=env, base_dir=base, path=None, database_url=database_url)
+
+
+def _with_line(message: str, prefix: str, text: str) -> str:
+    """``PATH: key.path: problem`` -> ``PATH:LINE: key.path: problem`` when the key path (or
+    its nearest enclosing table) can be found in the TOML text; tomllib gives no key lines."""
+    if not message.startswith(prefix):
+        return message
+    rest = message[len(prefix):]
+    keypath = rest.split(": ", 1)[0]
+    line = _key_line(text, keypath) if re.fullmatch(r"[\w.\-\[\]]+", keypath) else None
+    return f"{prefix[:-2]}:{line}: {rest}" if line else message
+
+
+def _key_line(text: str, keypath: str) -> int | None:
+    """1-based line of ``keypath`` (``digests[0].schedule``, ``sinks.slack.type``) in ``text``."""
+    found: dict[str, int] = {}
+    current = ""
+    counts: dict[str, int] = {}
+    for n, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        array = re.match(r"^\[\[\s*([^\]]+?)\s*\]\]", line)
+        table = re.match(r"^\[\s*([^\]]+?)\s*\]", line)
+        if array:
+            name = array.group(1).replace('"', "")
+            counts[name] = counts.get(name, 0) + 1
+            current = f"{name}[{counts[name] - 1}]"
+            found.setdefault(current, n)
+        elif table:
+            current = table.group(1).replace('"', "")
+            found.setdefault(current, n)
+        else:
+            key = re.match(r'^("[^"]*"|[\w\-.]+)\s*=', line)
+            if key:
+                name = key.group(1).strip('"')
+                found.setdefault(f"{current}.{name}" if current else name, n)
+    path = keypath
+    while path:
+        if path in found:
+            return found[path]
+        cut = max(path.rfind("."), path.rfind("["))
+        path = path[:cut] if cut > 0 else ""
+    return None
 
 
 def settings_from_dict(data: Mapping[str, Any], *, environ: Mapping[str, str] | None = None,

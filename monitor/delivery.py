@@ -85,7 +85,8 @@ async def deliver_run(deps: Deps, digest_name: str, sink: Sink,
     stories = await deps.call_store(deps.store.load_stories, list(run.story_ids))
     parts = await deps.call_store(deps.store.run_parts, run.run_id)
     if not parts:  # first attempt: render once, store before sending (same bytes on every retry)
-        digest = Digest(id=run.run_id, name=digest_name, created_at=run.created_at, stories=tuple(stories))
+        digest = Digest(id=run.run_id, name=digest_name, created_at=run.created_at, stories=tuple(stories),
+                        notes=await _health_notes(deps, digest_name, now))
         parts = await deps.call_store(deps.store.save_run_parts, run.run_id, sink.render(digest, now), now)
     sent = 0
     for part_no, payload, done in parts:
@@ -198,4 +199,15 @@ async def preview_digest(deps: Deps, name: str) -> Digest:
     cfg = deps.settings.digest(name)
     ids = await deps.call_store(deps.store.pending_story_ids, name, list(cfg.sinks))
     stories = await deps.call_store(deps.store.load_stories, ids)
-    return Digest(id="preview", name=name, created_at=deps.clock.now(), stories=tuple(stories))
+    now = deps.clock.now()
+    return Digest(id="preview", name=name, created_at=now, stories=tuple(stories),
+                  notes=await _health_notes(deps, name, now))
+
+
+async def _health_notes(deps: Deps, digest_name: str, now: datetime) -> tuple[str, ...]:
+    """The source-health footer of a digest (``health_footer_hours`` > 0): failing or silent feeds."""
+    hours = deps.settings.digest(digest_name).health_footer_hours
+    if not hours:
+        return ()
+    notes = await deps.call_store(deps.store.source_health, now, failing_for=timedelta(hours=hours))
+    return tuple(notes)

@@ -33,6 +33,8 @@ class Daemon:
         self.stop_event = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._last_gauges: dict[str, float] = {}
+        self._dead = False
+        self._started_at = monitor.deps.clock.now()
 
     async def poll_job(self) -> None:
         try:
@@ -42,12 +44,36 @@ class Daemon:
             return
         if report.feeds:
             log.info("%s", report.summary())
+        await self._check_health()
+
+    async def _check_health(self) -> None:
+        """Refresh the gauges and raise the dead-man alert once when no poll has succeeded for
+        ``polling.dead_man_hours`` (our network, DNS or every source is down)."""
+        deps = self.monitor.deps
+        now = deps.clock.now()
         try:
-            stats = await self.monitor.deps.call_store(self.monitor.deps.store.stats)
-            self._last_gauges = {"monitor_feeds": stats.feeds, "monitor_articles": stats.articles,
-                                 "monitor_stories": stats.stories, "monitor_pending_deliveries": stats.pending}
-        except MonitorError:
-            pass
+            stats = await deps.call_store(deps.store.stats)
+        except MonitorError as e:
+            log.error("could not read the database for health: %s", e)
+            return
+        since = stats.last_success or self._started_at
+        silent = (now - since).total_seconds() if since else 0.0
+        self._last_gauges = {
+            "monitor_feeds": stats.feeds, "monitor_feeds_failing": stats.failing_feeds,
+            "monitor_articles": stats.articles, "monitor_stories": stats.stories,
+            "monitor_pending_deliveries": stats.pending,
+            "monitor_oldest_pending_delivery_age_seconds":
+                (now - stats.oldest_pending).total_seconds() if stats.oldest_pending else 0.0,
+            "monitor_seconds_since_successful_poll": silent,
+        }
+        dead = stats.feeds > 0 and silent > self.settings.polling.dead_man_hours * 3600
+        if dead and not self._dead:
+            log.error("dead-man alert: no feed has been polled successfully for %.1f hours", silent / 3600)
+            deps.metrics.inc("monitor_dead_man_alerts_total")
+        elif self._dead and not dead:
+            log.warning("polling recovered after the dead-man alert")
+        self._dead = dead
+        self._last_gauges["monitor_dead_man"] = 1.0 if dead else 0.0
 
     async def digest_job(self, name: str, catch_up: bool = False) -> None:
         """Send digest ``name`` for its latest scheduled time, if no process has yet. Triggered by
@@ -156,7 +182,8 @@ class Daemon:
         now = self.monitor.deps.clock.now()
         stale = m.last_poll_at is None or (now - m.last_poll_at).total_seconds() > max(
             3 * self.settings.polling.tick_seconds, 300)
-        return {"status": "starting" if m.last_poll_at is None else ("stale" if stale else "ok"),
+        status = "starting" if m.last_poll_at is None else ("stale" if stale or self._dead else "ok")
+        return {"status": status, "dead_man": self._dead,
                 "last_poll_at": m.last_poll_at.isoformat() if m.last_poll_at else None,
                 "last_successful_poll_at": m.last_successful_poll_at.isoformat()
                 if m.last_successful_poll_at else None}

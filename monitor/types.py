@@ -122,6 +122,7 @@ class Digest:
     name: str
     created_at: datetime
     stories: tuple[DigestStory, ...]
+    notes: tuple[str, ...] = ()     # source-health footer: failing or unusually silent feeds
 
 
 # ---- run reports ---------------------------------------------------------------------------------

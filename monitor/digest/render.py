@@ -170,8 +170,15 @@ def render_slack(digest: Digest, title: str = "") -> list[dict[str, Any]]:
         header = {"type": "header", "text": {"type": "plain_text", "text": header_text, "emoji": False}}
         first = digest.stories[0].title if digest.stories else ""
         fallback = _cap(slack_escape(f"{header_text}: {first}") + f" [digest {digest.id}]", SLACK_MAX_FALLBACK)
+        if i == parts and digest.notes:
+            blocks = [*blocks, _slack_notes(digest.notes)]
         messages.append({"text": fallback, "blocks": [header, *blocks]})
     return messages
+
+
+def _slack_notes(notes: tuple[str, ...]) -> dict[str, Any]:
+    text = _cap("Source health: " + " · ".join(slack_escape(n) for n in notes[:10]), SLACK_MAX_SECTION)
+    return {"type": "context", "elements": [{"type": "mrkdwn", "verbatim": True, "text": text}]}
 
 
 # ---- text, HTML, e-mail ----------------------------------------------------------------------
@@ -193,6 +200,10 @@ def render_text(digest: Digest, title: str = "") -> str:
             lang = f" [{s.lang}]" if s.lang else ""
             link = f" <{s.url}>" if safe_http_url(s.url) else ""
             out.append(f"   - {s.source or 'unknown outlet'}{lang}: {s.title}{link}")
+        out.append("")
+    if digest.notes:
+        out.append("Source health:")
+        out.extend(f"- {n}" for n in digest.notes)
         out.append("")
     out.append(f"digest id: {digest.id}")
     return "\n".join(out) + "\n"
@@ -230,6 +241,9 @@ def render_html(digest: Digest, title: str = "") -> str:
             parts.append(f'<p style="{_CSS_SRC}">{html.escape(s.source or "unknown outlet")}{lang}: '
                          f"{_a(s.url, s.title)}</p>")
         parts.append("</div>")
+    if digest.notes:
+        parts.append(f'<p style="{_CSS_SRC}"><b>Source health</b></p>')
+        parts.extend(f'<p style="{_CSS_SRC}">{html.escape(n)}</p>' for n in digest.notes)
     parts.append(f'<p style="{_CSS_SRC}">digest id {html.escape(digest.id)}</p></div>')
     return "\n".join(parts)
 

@@ -101,6 +101,9 @@ class StoreStats:
     articles: int = 0
     stories: int = 0
     pending: int = 0
+    failing_feeds: int = 0
+    oldest_pending: datetime | None = None         # created_at of the oldest pending delivery
+    last_success: datetime | None = None           # the most recent successful poll of any feed
     extra: dict[str, Any] = field(default_factory=dict)
 
 

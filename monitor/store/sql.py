@@ -315,7 +315,29 @@ class SqlStore(OutboxMixin):
                 articles=s.scalar(select(func.count()).select_from(t.Article)) or 0,
                 stories=s.scalar(select(func.count()).select_from(t.Story)) or 0,
                 pending=s.scalar(select(func.count()).select_from(t.Delivery)
-                                 .where(t.Delivery.status == "pending")) or 0)
+                                 .where(t.Delivery.status == "pending")) or 0,
+                failing_feeds=s.scalar(select(func.count()).select_from(t.Feed).where(
+                    t.Feed.enabled.is_(True), t.Feed.consecutive_failures > 0)) or 0,
+                oldest_pending=s.scalar(select(func.min(t.Delivery.created_at)).where(t.Delivery.status == "pending")),
+                last_success=s.scalar(select(func.max(t.Feed.last_success_at)).where(t.Feed.enabled.is_(True))))
+
+    def source_health(self, now: datetime, *, failing_for: timedelta, silent_factor: float = 10,
+                      silent_min: timedelta = timedelta(days=7)) -> list[str]:
+        """Short notes on enabled feeds failing for longer than ``failing_for`` and feeds silent far
+        longer than their usual rhythm (``silent_factor`` × their mean gap, at least ``silent_min``)."""
+        notes = []
+        with self._tx() as s:
+            for f in s.scalars(select(t.Feed).where(t.Feed.enabled.is_(True)).order_by(t.Feed.id)):
+                label = f.name or f.title or f.url
+                if f.error_since is not None and now - f.error_since > failing_for:
+                    hours = (now - f.error_since).total_seconds() / 3600
+                    notes.append(f"{label}: failing for {hours:.0f} h ({(f.last_error or '')[:80]})")
+                elif f.last_new_at is not None and f.avg_new_gap_seconds:
+                    quiet = now - f.last_new_at
+                    if quiet > max(silent_min, timedelta(seconds=f.avg_new_gap_seconds * silent_factor)):
+                        notes.append(f"{label}: nothing new for {quiet.days} days (usually every "
+                                      f"{f.avg_new_gap_seconds / 3600:.1f} h)")
+        return notes
 
 
 def _chunks(seq: Sequence[Any], n: int) -> Iterator[Sequence[Any]]:
