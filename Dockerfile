@@ -1,0 +1,17 @@
+# monitor in a container: the daemon on the shipped config.toml (mount your own at /app/config.toml),
+# SQLite in the /data volume unless [database].url or --db points elsewhere.
+#   docker build -t monitor .
+#   docker run -d --name monitor -v monitor-data:/data -e SLACK_WEBHOOK_URL=... -p 127.0.0.1:8321:8321 monitor
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY monitor ./monitor
+RUN pip install --no-cache-dir . && useradd --system --create-home --home-dir /data monitor
+COPY config.toml ./
+USER monitor
+VOLUME /data
+EXPOSE 8321
+HEALTHCHECK --interval=60s --timeout=5s CMD python -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8321/healthz').status != 200)"
+ENTRYPOINT ["monitor", "--config", "/app/config.toml", "--db", "sqlite:////data/monitor.db", "--log-format", "json"]
+CMD ["run"]
