@@ -71,7 +71,8 @@ CUES: dict[str, dict[str, list[str]]] = {
             "loss", "losses", "net loss", "lost $", "lose* $", "losing $", "losing money", "lose money", "lost money",
             "loses money", "cash burn", "burn* cash", "burning through $", "burn* through cash", "burn* $",
             "in the red",
-            "unprofitable", "profit", "profits", "profitable", "profitability", "break even",
+            "unprofitable", "cash pile", "cash on hand", "cash reserves", "war chest", "liquidity", "profit",
+            "profits", "profitable", "profitability", "break even",
             "cash-flow positive", "cash flow", "free cash flow", "deficit", "bleeding cash",
         ],
     },
@@ -135,7 +136,8 @@ CUES: dict[str, dict[str, list[str]]] = {
             "wachstum", "finanzen", "prognose", "prognosen",
         ],
         "loss": [
-            "verlust", "verluste", "*verlust*", "verliert $", "verlor $", "verlieren $", "defizit", "miese", "gewinn",
+            "verlust", "verluste", "*verlust*", "liquidität", "barmittel", "verliert $", "verlor $", "verlieren $",
+            "defizit", "miese", "gewinn",
             "profitabel", "cash burn", "verbrennt $", "verbrannt",
         ],
     },
@@ -226,7 +228,7 @@ CUES: dict[str, dict[str, list[str]]] = {
         "credit": ["融資枠", "与信枠", "クレジットライン", "借り入れ", "社債"],
         "ipo": ["上場", "ipo", "新規株式公開"],
         "revenue": ["売上高", "売上", "収益", "収入", "年換算", "営業収益"],
-        "loss": ["赤字", "損失", "純損失", "黒字", "最終損益", "利益"],
+        "loss": ["赤字", "損失", "純損失", "黒字", "最終損益", "利益", "手元資金"],
     },
     "zh": {
         "funding": ["融资", "募资", "筹资", "筹集", "注资", "投资", "领投", "跟投", "新一轮", "轮融资", "融资轮"],
@@ -235,7 +237,7 @@ CUES: dict[str, dict[str, list[str]]] = {
         "credit": ["信贷额度", "授信", "贷款", "债务", "信贷"],
         "ipo": ["上市", "ipo", "首次公开募股"],
         "revenue": ["收入", "营收", "营业收入", "销售额", "年化收入", "年化营收", "年化"],
-        "loss": ["亏损", "净亏损", "现金消耗", "烧钱", "盈利", "利润"],
+        "loss": ["亏损", "净亏损", "现金消耗", "烧钱", "盈利", "利润", "现金储备"],
     },
 }
 
@@ -275,7 +277,8 @@ NOT_SUBJECT_NEAR: list[str] = [
     "dependence on", "supplier to", "to supply", "chaired by", "funded by",
     # fr
     "rivale", "concurrent", "concurrente", "concurrents", "concurrenc*", "rivaliser avec", "compet*", "konkurrier*",
-    "competir con", "competir com", "competere con", "concurreren met", "rivalizar con", "herausfordern", "alternative à", "ancien", "ancienne", "anciens",
+    "competir con", "competir com", "competere con", "concurreren met", "rivalizar con", "herausfordern",
+    "alternative à", "ancien", "ancienne", "anciens",
     "cofondateur", "cofondatrice", "fondée par", "fondé par", "passé par", "passée par", "loin de", "loin des",
     "rattraper", "à l'instar",
     # de
@@ -347,7 +350,7 @@ OUTFLOW: dict[str, list[str]] = {
         "stipendi", "rémunérations", "gehälter",
     ],
     "penalty": [
-        "fined", "penalty", "amende", "multa", "sanzione", "bußgeld", "strafe", "damages", "owed",
+        "fined", "penalty", "owes", "owe", "amende", "multa", "sanzione", "bußgeld", "strafe", "damages", "owed",
         "罚款", "制裁金", "lawsuit", "settlement",
     ],
     "grant": ["grants", "donat*", "philanthrop*", "subvention*", "nonprofits"],
@@ -409,7 +412,8 @@ OTHER_NEWS: list[str] = [
     "launch*", "unveil*", "introduc*", "release*", "rolls out", "roll out", "rolling out", "debuts",
     "is here", "free for", "users", "user base", "weekly", "every week", "each week", "people a week",
     "devday", "developer conference", "keynote", "downloads", "sues", "sued", "suing", "lawsuit",
-    "judge", "federal court", "a court", "in court", "court ruling", "court filing", "courtroom", "damages", "trial",
+    "judge", "owes", "owed", "federal court", "a court", "in court", "court ruling", "court filing", "courtroom",
+    "damages", "trial",
     "fires", "fired", "ousted", "ouster", "resign*", "steps down", "leaves",
     "leaving", "departure", "departs", "quits", "exits", "hires", "hired", "appoints", "poaches", "joins",
     "office", "headquarters", "opens", "safety", "ban", "bans", "banned", "privacy", "copyright",
