@@ -80,7 +80,8 @@ CUES: dict[str, dict[str, list[str]]] = {
         "funding": [
             "levée de fonds", "levées de fonds", "lever des fonds", "lève des fonds", "lever des capitaux",
             "levée", "lève $", "leve $", "a levé $", "lever $", "lèverait", "tour de table", "tour de financement",
-            "financement", "financements", "ouverture du capital", "augmentation de capital", "investisseurs",
+            "financement", "financements", "ouverture du capital", "ouvre son capital", "ouvrir son capital",
+            "ouverture de son capital", "augmentation de capital", "investisseurs",
             "injecter $", "injectera", "investir $ dans >", "investir dans >", "investit $ dans >",
             "investissement dans >", "investissement $ dans >", "investissement de $", "prise de participation",
             "participation",
