@@ -68,7 +68,9 @@ CUES: dict[str, dict[str, list[str]]] = {
             "first-half numbers", "numbers show", "business grew",
         ],
         "loss": [
-            "loss", "losses", "net loss", "lost $", "lose* $", "losing $", "losing money", "lose money", "lost money",
+            "loss", "losses", "net loss", "lost $", "lose* $", "losing $", "losing money",
+            r"re:(?<![a-z])los(?:e|es|ing|t) (?:so much|more|less|a lot of|lots of|that much|how much) money(?![a-z])",
+            "lose money", "lost money",
             "loses money", "cash burn", "burn* cash", "burning through $", "burn* through cash", "burn* $",
             "in the red",
             "unprofitable", "cash pile", "cash on hand", "cash reserves", "war chest", "liquidity", "profit",
@@ -437,7 +439,9 @@ OTHER_NEWS: list[str] = [
 # Words after which "the company" style references need the entity named elsewhere in the item.
 REFERENCES: list[str] = [
     "the company", "the startup", "the start-up", "the firm", "the group", "the ai company", "the ai firm",
-    "the ai startup", "the ai lab", "the business", "l'entreprise", "la société", "la start-up",
+    "the ai startup", "the ai lab", "the business", "the san francisco company", "the san francisco-based company",
+    "the san francisco startup", "the san francisco-based startup", "the san francisco firm",
+    "the california company", "l'entreprise", "la société", "la start-up",
     "la startup", "la firme", "le groupe", "la jeune pousse", "l'éditeur",
     "das unternehmen", "die firma", "das start-up", "der konzern", "das ki-unternehmen",
     "la empresa", "la compañía", "la firma", "la startup", "la tecnológica", "la società",
