@@ -10,6 +10,7 @@ import os
 import random
 from collections.abc import Mapping
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -19,9 +20,11 @@ import httpx
 from monitor.clock import Clock, SystemClock
 from monitor.config import Settings
 from monitor.delivery import preview_digest, send_digest, send_urgent
-from monitor.errors import DeliveryError
+from monitor.errors import DeliveryError, ParseError
 from monitor.fetch import Fetcher, FetchPolicy, make_client, user_agent
+from monitor.normalize import redact_url
 from monitor.pipeline import Deps, Metrics, poll_once
+from monitor.sandbox import PARSE_MEMORY_BUDGET, init_parse_worker
 from monitor.sinks import Sink, build_sink
 from monitor.store import open_store
 from monitor.types import Digest, RunReport, SinkOutcome
@@ -88,13 +91,53 @@ class Monitor:
 
 def _pool(workers: int, raw_topics: tuple[dict[str, Any], ...]) -> Executor:
     """The parse pool: ``workers`` forkserver processes (a thread when 0), each compiling the
-    topics once."""
+    topics once. Processes cap their address space (:mod:`monitor.sandbox`)."""
     if workers <= 0:
         return ThreadPoolExecutor(max_workers=1, thread_name_prefix="parse", initializer=init_worker,
                                   initargs=(raw_topics,))
     ctx = multiprocessing.get_context("forkserver")
-    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=init_worker,
-                               initargs=(raw_topics,))
+    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=init_parse_worker,
+                               initargs=(raw_topics, PARSE_MEMORY_BUDGET))
+
+
+class _ParsePool:
+    """The parse pool with a deadline per job and recovery from a dead worker: a job that
+    outlives ``timeout`` seconds is ``ParseError("timeout")`` and its worker processes are
+    killed (a thread cannot be killed; its result is ignored); a worker that died
+    (``BrokenProcessPool``, e.g. killed by the memory limit) is replaced. Either way only that
+    feed fails, and the next job gets a fresh pool."""
+
+    def __init__(self, workers: int, raw_topics: tuple[dict[str, Any], ...], timeout: float) -> None:
+        self.workers = workers
+        self.raw_topics = raw_topics
+        self.timeout = timeout
+        self.executor = _pool(workers, raw_topics)
+
+    async def run(self, url: str, fn: Any, *args: Any) -> Any:
+        loop = asyncio.get_running_loop()
+        executor = self.executor
+        try:
+            return await asyncio.wait_for(loop.run_in_executor(executor, fn, *args), self.timeout)
+        except TimeoutError:
+            self._replace(executor, kill=True)
+            raise ParseError(redact_url(url), "timeout", f"parsing took more than {self.timeout:g}s") from None
+        except BrokenProcessPool:
+            self._replace(executor, kill=False)
+            raise ParseError(redact_url(url), "parse_error", "the parse worker died (memory limit?)") from None
+        except MemoryError:
+            raise ParseError(redact_url(url), "parse_error", "out of memory while parsing") from None
+
+    def _replace(self, executor: Executor, *, kill: bool) -> None:
+        if executor is not self.executor or not isinstance(executor, ProcessPoolExecutor):
+            return
+        if kill:
+            for proc in list((getattr(executor, "_processes", None) or {}).values()):
+                proc.kill()
+        executor.shutdown(wait=False, cancel_futures=True)
+        self.executor = _pool(self.workers, self.raw_topics)
+
+    def shutdown(self) -> None:
+        self.executor.shutdown(wait=True, cancel_futures=True)
 
 
 def make_monitor(settings: Settings, *, clock: Clock | None = None,
@@ -133,15 +176,15 @@ def make_monitor(settings: Settings, *, clock: Clock | None = None,
                 built[name] = e
         sinks = built
     workers = parse_workers if parse_workers is not None else min(2, os.cpu_count() or 1)
-    pool = _pool(workers, settings.raw_topics)
-    closers.append(lambda: pool.shutdown(wait=True, cancel_futures=True))
+    pool = _ParsePool(workers, settings.raw_topics, timeout=pol.timeout_seconds)
+    closers.append(pool.shutdown)
     max_bytes = policy.max_bytes
     max_age_days = pol.max_age_days
 
     async def process(body: bytes, url: str, content_type: str, name: str, now: datetime) -> ProcessedFeed:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(pool, process_feed, body, url, content_type, name, max_bytes, now,
-                                          max_age_days)
+        result: ProcessedFeed = await pool.run(url, process_feed, body, url, content_type, name, max_bytes, now,
+                                               max_age_days)
+        return result
 
     db_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
     closers.append(lambda: db_pool.shutdown(wait=True))

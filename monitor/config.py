@@ -287,14 +287,14 @@ def load_settings(path: Path | str | None = None, *, environ: Mapping[str, str] 
 
 
 def _with_line(message: str, prefix: str, text: str) -> str:
-    """``PATH: key.path: problem`` -> ``PATH:LINE: key.path: problem`` when the key path (or
+    """``PATH: key.path: problem`` -> ``PATH: key.path: problem (line N)`` when the key path (or
     its nearest enclosing table) can be found in the TOML text; tomllib gives no key lines."""
     if not message.startswith(prefix):
         return message
     rest = message[len(prefix):]
     keypath = rest.split(": ", 1)[0]
     line = _key_line(text, keypath) if re.fullmatch(r"[\w.\-\[\]]+", keypath) else None
-    return f"{prefix[:-2]}:{line}: {rest}" if line else message
+    return f"{message} (line {line})" if line else message
 
 
 def _key_line(text: str, keypath: str) -> int | None:

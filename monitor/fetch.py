@@ -9,7 +9,10 @@ import asyncio
 import email.utils
 import ipaddress
 import logging
+import socket
 import time
+import zlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit
@@ -18,7 +21,7 @@ import httpx
 
 from monitor import __version__
 from monitor.errors import FetchError, FetchTimeout
-from monitor.normalize import redact_url
+from monitor.normalize import clean_text, redact_url
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +46,17 @@ class FetchPolicy:
     max_bytes: int = 10 * 1024 * 1024     # decoded bytes (gzip bombs count after inflating)
     max_redirects: int = 5
     user_agent: str = f"monitor/{__version__} (news monitor; +https://github.com/monitor)"
+    # resolve the host of a redirect to another origin and refuse it when any of its
+    # addresses is private, loopback or link-local (off for tests on fake host names)
+    resolve_redirect_hosts: bool = True
+
+
+Resolver = Callable[[str, int], Awaitable[list[str]]]
+
+
+async def _resolve(host: str, port: int) -> list[str]:
+    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return [str(info[4][0]) for info in infos]
 
 
 def user_agent(contact: str = "") -> str:
@@ -68,9 +82,12 @@ def make_client(*, transport: httpx.AsyncBaseTransport | None = None, concurrenc
 class Fetcher:
     """Fetches one feed URL at a time under :class:`FetchPolicy`; safe to share between tasks."""
 
-    def __init__(self, client: httpx.AsyncClient, policy: FetchPolicy | None = None) -> None:
+    def __init__(self, client: httpx.AsyncClient, policy: FetchPolicy | None = None, *,
+                 resolver: Resolver | None = None) -> None:
         self.client = client
         self.policy = policy or FetchPolicy()
+        self.resolver = resolver or _resolve
+        self._odd_304: set[str] = set()
 
     async def fetch(self, url: str, *, etag: str | None = None, last_modified: str | None = None) -> FetchResult:
         """GET ``url`` with conditional headers. 304 -> ``not_modified``.
@@ -99,8 +116,13 @@ class Fetcher:
                     if resp.status_code in (301, 302, 303, 307, 308):
                         target = resp.headers.get("location", "")
                         current = self._next_hop(current, target, origin, safe)
+                        if _origin(current) != origin:
+                            await self._check_resolved(current, safe)
                         continue
                     if resp.status_code == 304:
+                        if not headers and safe not in self._odd_304:
+                            self._odd_304.add(safe)
+                            log.info("304 Not Modified to an unconditional request feed=%s", safe)
                         return FetchResult(url=current, status=304, not_modified=True,
                                            etag=resp.headers.get("etag") or etag,
                                            last_modified=resp.headers.get("last-modified") or last_modified,
@@ -127,6 +149,8 @@ class Fetcher:
                 raise FetchError(safe, "redirect_refused", "redirect to an unusable URL") from e
             except httpx.ConnectError as e:
                 raise FetchError(safe, _connect_reason(e), _first_line(e)) from e
+            except zlib.error as e:
+                raise FetchError(safe, "decode_error", "body could not be decoded") from e
             except httpx.TransportError as e:
                 raise FetchError(safe, "network_error", e.__class__.__name__) from e
             except (UnicodeError, ValueError) as e:  # malformed headers, IDNA failures
@@ -144,19 +168,82 @@ class Fetcher:
             raise FetchError(safe, "redirect_refused", "redirect to a private or loopback address")
         return target
 
+    async def _check_resolved(self, url: str, safe: str) -> None:
+        """The address policy for host names: a redirect to another origin whose name resolves to
+        a private, loopback or link-local address is refused like the literal address would be.
+        (The connection resolves again, so this narrows DNS rebinding rather than closing it.)"""
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        if not self.policy.resolve_redirect_hosts or _is_ip(host):
+            return
+        try:
+            addresses = await self.resolver(host, parts.port or (443 if parts.scheme == "https" else 80))
+        except (OSError, UnicodeError) as e:
+            raise FetchError(safe, "dns_error", "redirect target does not resolve") from e
+        if any(_private_host(a) for a in addresses):
+            raise FetchError(safe, "redirect_refused", "redirect to a host with a private or loopback address")
+
     async def _read_capped(self, resp: httpx.Response, safe: str) -> bytes:
+        """The body, at most ``max_bytes`` *decoded* bytes. gzip and deflate are inflated here, a
+        chunk at a time with a bound on the output, so a bomb never holds more than the cap in
+        memory; other encodings go through httpx's decoders."""
         cap = self.policy.max_bytes
         declared = resp.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > cap and "content-encoding" not in resp.headers:
+        encoding = resp.headers.get("content-encoding", "").strip().lower()
+        if declared and declared.isdigit() and int(declared) > cap and not encoding:
             raise FetchError(safe, "too_large", f"Content-Length {declared} exceeds {cap} bytes")
         chunks: list[bytes] = []
         size = 0
-        async for chunk in resp.aiter_bytes():
+        # (a response built in memory, e.g. by a mock transport, is already decoded)
+        inflater = None if resp.is_stream_consumed else _Inflater.for_encoding(encoding)
+        stream = resp.aiter_raw() if inflater else resp.aiter_bytes()
+        async for raw in stream:
+            chunk = inflater.feed(raw, cap - size + 1) if inflater else raw
             size += len(chunk)
             if size > cap:
                 raise FetchError(safe, "too_large", f"body exceeds {cap} bytes")
             chunks.append(chunk)
+        if inflater:
+            tail = inflater.flush(cap - size + 1)
+            size += len(tail)
+            if size > cap:
+                raise FetchError(safe, "too_large", f"body exceeds {cap} bytes")
+            chunks.append(tail)
         return b"".join(chunks)
+
+
+class _Inflater:
+    """Bounded gzip/deflate decoding: never produces more than ``limit`` bytes per call."""
+
+    def __init__(self, wbits: int, deflate: bool) -> None:
+        self._d = zlib.decompressobj(wbits)
+        self._deflate = deflate
+        self._started = False
+
+    @classmethod
+    def for_encoding(cls, encoding: str) -> _Inflater | None:
+        if encoding in ("gzip", "x-gzip"):
+            return cls(zlib.MAX_WBITS | 16, deflate=False)
+        if encoding == "deflate":
+            return cls(zlib.MAX_WBITS, deflate=True)
+        return None
+
+    def feed(self, data: bytes, limit: int) -> bytes:
+        if not data:
+            return b""
+        try:
+            out = self._d.decompress(data, limit)
+        except zlib.error:
+            if not (self._deflate and not self._started):
+                raise
+            self._d = zlib.decompressobj(-zlib.MAX_WBITS)  # raw deflate, as some servers send
+            out = self._d.decompress(data, limit)
+        self._started = True
+        return out
+
+    def flush(self, limit: int) -> bytes:
+        out = self._d.decompress(self._d.unconsumed_tail, limit) if self._d.unconsumed_tail else b""
+        return out if len(out) >= limit else out + self._d.flush()
 
 
 def _origin(url: str) -> tuple[str, str, int]:
@@ -165,8 +252,16 @@ def _origin(url: str) -> tuple[str, str, int]:
     return (p.scheme, (p.hostname or "").lower(), port)
 
 
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
 def _private_host(host: str) -> bool:
-    host = host.strip("[]").lower()
+    host = host.strip("[]").lower().split("%", 1)[0]  # IPv6 zone ids
     if host == "localhost" or host.endswith((".localhost", ".local", ".internal")):
         return True
     try:
@@ -190,8 +285,10 @@ def _connect_reason(e: Exception) -> str:
 
 
 def _first_line(e: Exception) -> str:
+    """At most 200 characters of an exception's first line, control characters removed (it
+    may quote bytes the server sent)."""
     s = str(e).splitlines()[0] if str(e) else e.__class__.__name__
-    return s[:200]
+    return clean_text(s[:400], max_chars=200) or e.__class__.__name__
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:

@@ -13,17 +13,23 @@ import re
 import unicodedata
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
-_TAG = re.compile(r"<[^>]{0,2000}>")
-_SCRIPT = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.I | re.S)
+# A tag never contains "<": excluding it keeps the scan linear on "<<<<…" (each match attempt
+# stops at the next "<"), where "[^>]" would rescan up to 2,000 characters per position.
+_TAG = re.compile(r"<[^<>]{0,2000}>")
+_RAW_TEXT_OPEN = re.compile(r"<(script|style)\b[^<>]*>", re.I)
 _WS = re.compile(r"\s+")
-# C0 (except TAB/LF/CR, folded to spaces later), DEL, C1, bidi embeddings/overrides/isolates,
-# zero-width and other format characters that only hide or reorder text.
+# C0 (except TAB/LF/CR, folded to spaces later), DEL, C1, soft hyphen, Arabic letter mark,
+# Mongolian vowel separator, bidi embeddings/overrides/isolates/marks, zero-width and other
+# format characters that only hide or reorder text, noncharacters, TAG characters, and lone
+# surrogates (which no UTF-8 encoder, database or sink accepts).
 _CONTROL = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f"
-    "\ufeff\ufff9-\ufffb\ufffe\uffff\U000e0000-\U000e007f\ud800-\udfff]"
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\xad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064"
+    "\u2066-\u206f\ufdd0-\ufdef\ufeff\ufff9-\ufffb\ufffe\uffff\U000e0000-\U000e007f\ud800-\udfff]"
 )
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
-_LINE_BREAKS = re.compile("[\r\n\u2028\u2029\u0085\t\v\f]")
+# ANSI/VT escape sequences: CSI (ESC [ … final), OSC (ESC ] … BEL or ST), and two-byte ESC forms.
+_ANSI = re.compile(r"\x1b(?:\[[0-9;?]*[ -/]*[@-~]|\][^\x07\x1b]{0,512}(?:\x07|\x1b\\)?|[@-_])")
+# Line breaks and the other C0/C1 controls separate words: they become spaces, not nothing.
+_LINE_BREAKS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def clean_text(value: str | None, *, max_chars: int = 0) -> str:
@@ -38,7 +44,7 @@ def clean_text(value: str | None, *, max_chars: int = 0) -> str:
         return ""
     text = value
     if "<" in text:
-        text = _SCRIPT.sub(" ", text)
+        text = _strip_raw_text(text)
         text = _TAG.sub(" ", text)
     if "&" in text:
         text = html.unescape(text)
@@ -50,8 +56,41 @@ def clean_text(value: str | None, *, max_chars: int = 0) -> str:
     text = _cap_combining(text)
     text = _WS.sub(" ", text).strip()
     if max_chars and len(text) > max_chars:
-        text = text[: max_chars - 1].rstrip() + "…"
+        text = _truncate(text, max_chars)
     return text
+
+
+def _strip_raw_text(text: str) -> str:
+    """Drop ``<script>``/``<style>`` elements with their content, in one linear pass (a lazy
+    regex such as ``<script>.*?</script>`` is quadratic on thousands of unclosed openers).
+    An opener without its closer drops the rest of the text."""
+    if not _RAW_TEXT_OPEN.search(text):
+        return text
+    out: list[str] = []
+    pos = 0
+    lower = text.lower()
+    while True:
+        m = _RAW_TEXT_OPEN.search(text, pos)
+        if m is None:
+            out.append(text[pos:])
+            break
+        out.append(text[pos:m.start()])
+        out.append(" ")
+        end = lower.find("</" + m.group(1).lower(), m.end())
+        if end < 0:
+            break
+        close = text.find(">", end)
+        pos = len(text) if close < 0 else close + 1
+    return "".join(out)
+
+
+def _truncate(text: str, max_chars: int) -> str:
+    """Cut to ``max_chars`` characters including the ellipsis, never inside a base character's
+    run of combining marks (a grapheme boundary for the text ``clean_text`` produces)."""
+    cut = max_chars - 1
+    while cut > 0 and unicodedata.combining(text[cut]):
+        cut -= 1
+    return text[:cut].rstrip() + "…"
 
 
 def _cap_combining(text: str, limit: int = 2) -> str:

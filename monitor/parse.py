@@ -1,18 +1,32 @@
 """Feed bytes -> clean :class:`~monitor.types.Article` values. Pure: no network, no files.
 
 feedparser is always handed a file object (``io.BytesIO``): given a ``str`` or ``bytes`` it may
-open a local path or fetch a URL itself. DOCTYPE internal subsets are removed before parsing,
-so entity expansion attacks (billion laughs, quadratic blowup, XXE) have nothing to expand.
+open a local path or fetch a URL itself. Before parsing, the body is made safe and honest:
+
+- DOCTYPE internal subsets and ``<!ENTITY>`` declarations are removed, and references to the
+  entities they declared are dropped, so entity expansion attacks (billion laughs, quadratic
+  blowup, XXE to files or URLs, parameter entities) have nothing to expand or fetch;
+- characters XML forbids (raw C0 bytes, ANSI escape sequences, ``&#0;``, ``&#xD800;``,
+  ``&#xFFFE;``) are removed, so the strict parser does not give up on the whole feed;
+- a byte-order mark wins over the encoding declaration (XML 1.0 Appendix F), and a UTF-16/32
+  declaration on single-byte content is read as UTF-8.
+
+JSON Feed is parsed here (feedparser 6.0 does not read it), tolerating wrong types, NaN,
+huge numbers and lone surrogates. Every string that leaves this module went through
+:func:`~monitor.normalize.clean_text`: sanitized once, at the edge.
 """
 
 from __future__ import annotations
 
 import calendar
+import html.entities
 import io
+import json
+import math
 import re
 import zlib
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -25,10 +39,20 @@ from monitor.types import Article
 MAX_TITLE = 300
 MAX_SUMMARY = 1500
 MAX_ENTRIES = 20_000
-_DOCTYPE_SUBSET = re.compile(rb"<!DOCTYPE[^\[>]*\[.*?\]\s*>", re.S | re.I)
-_DOCTYPE = re.compile(rb"<!DOCTYPE[^>]*>", re.I)
+MAX_SUMMARY_SOURCE = 200_000     # characters of summary HTML looked at before cleaning
+MAX_ID = 2000
+_DOCTYPE_SUBSET = re.compile(rb"<!DOCTYPE\s+[A-Za-z_:][^\[>]*\[.*?\]\s*>", re.S | re.I)
+_DOCTYPE = re.compile(rb"<!DOCTYPE\s+[A-Za-z_:][^\[\]>]*>", re.I)
 _ENTITY = re.compile(rb"<!ENTITY[^>]*>", re.I)
+_ENTITY_NAME = re.compile(rb"<!ENTITY\s+(%\s*)?([A-Za-z_:][-A-Za-z0-9._:]*)", re.I)
 _XINCLUDE = re.compile(rb"<(\w+:)?include\b[^>]*\bhref=[^>]*/?>", re.I)
+_ANSI_BYTES = re.compile(rb"\x1b(?:\[[0-9;?]*[ -/]*[@-~]|\][^\x07\x1b]{0,512}(?:\x07|\x1b\\)?|[@-_])")
+_C0_BYTES = bytes(c for c in range(32) if c not in (9, 10, 13))
+_CHAR_REF = re.compile(rb"&#(x[0-9A-Fa-f]{1,8}|[0-9]{1,10});")
+_XML_DECL = re.compile(rb"^(\s*<\?xml[^>]{0,200}?encoding\s*=\s*)([\"'])([A-Za-z0-9._:-]{1,40})\2")
+_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")
+_HTML_ENTITIES = frozenset(html.entities.name2codepoint) | {"amp", "lt", "gt", "quot", "apos"}
+_UNSAFE_LINK = re.compile("[\x00-\x20\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,16 +65,23 @@ class ParsedFeed:
 
 def parse_feed(body: bytes, url: str, *, content_type: str = "", name: str = "",
                max_bytes: int = 10 * 1024 * 1024) -> ParsedFeed:
-    """Parse one feed body fetched from ``url``.
+    """Parse one feed body fetched from ``url`` (RSS, Atom, RDF or JSON Feed).
+
+    Never opens files or network connections. Bad entries are skipped (counted in
+    ``skipped``), never fatal.
 
     Raises:
-        ParseError: ``empty_body``, ``not_a_feed`` or ``parse_error``.
+        ParseError: ``empty_body``, ``not_a_feed``, ``bad_encoding`` or ``parse_error``.
     """
     if not body or not body.strip():
         raise ParseError(url, "empty_body", "the server sent an empty body")
     if body[:2] == b"\x1f\x8b":  # gzip without Content-Encoding
         body = _gunzip(body, url, max_bytes)
-    body = _defuse(body)
+        if not body.strip():
+            raise ParseError(url, "empty_body", "gzip body inflates to nothing")
+    if _looks_like_json(body, content_type):
+        return _parse_json_feed(body, url, content_type, name)
+    body, content_type = _prepare_xml(body, content_type)
     headers = {"content-location": url}
     if content_type:
         headers["content-type"] = content_type
@@ -59,29 +90,48 @@ def parse_feed(body: bytes, url: str, *, content_type: str = "", name: str = "",
                                   resolve_relative_uris=False)
     except RecursionError:
         raise ParseError(url, "parse_error", "too deeply nested") from None
-    except (ValueError, TypeError, UnicodeError, OverflowError, MemoryError) as e:
+    except (ValueError, TypeError, UnicodeError, OverflowError, MemoryError, LookupError) as e:
         raise ParseError(url, "parse_error", e.__class__.__name__) from None
     entries = d.get("entries") or []
     feed = d.get("feed") or {}
     if not entries and not d.get("version"):
-        head = body[:512].lstrip().lower()
-        kind = "not_a_feed" if head.startswith((b"<!doctype html", b"<html", b"{")) or b"<html" in head \
-            else "parse_error"
-        reason = d.get("bozo_exception")
-        raise ParseError(url, kind, (reason.__class__.__name__ if reason else "no feed found")
-                         + (f" (Content-Type {content_type})" if content_type else ""))
+        raise ParseError(url, _failure_kind(body, d), _failure_message(d, content_type))
     feed_title = clean_text(_text(feed.get("title")), max_chars=200)
     lang = _lang(feed.get("language"))
-    source_default = name or feed_title or (urlsplit(url).hostname or "")
+    source_default = clean_text(name, max_chars=200) or feed_title or (urlsplit(url).hostname or "")
+    return _collect(entries, feed_title, lang, lambda e: _article(e, url, source_default, lang))
+
+
+def _collect(entries: Any, feed_title: str, lang: str | None, build: Any) -> ParsedFeed:
     articles = []
     skipped = 0
     for entry in entries[:MAX_ENTRIES]:
-        art = _article(entry, url, source_default, lang)
+        art = build(entry)
         if art is None:
             skipped += 1
         else:
             articles.append(art)
     return ParsedFeed(title=feed_title, lang=lang, articles=tuple(articles), skipped=skipped)
+
+
+def _failure_kind(body: bytes, d: Any) -> str:
+    head = body[:1024].lstrip().lower()
+    if head.startswith((b"<!doctype html", b"<html")) or b"<html" in head or b"<head" in head:
+        return "not_a_feed"
+    if not head.startswith(b"<"):
+        return "not_a_feed"  # plain text: a path, a URL, an error message
+    exc = d.get("bozo_exception")
+    if exc is not None and exc.__class__.__name__ in ("CharacterEncodingUnknown", "CharacterEncodingOverride"):
+        return "bad_encoding"
+    return "parse_error"
+
+
+def _failure_message(d: Any, content_type: str) -> str:
+    exc = d.get("bozo_exception")
+    msg = exc.__class__.__name__ if exc is not None else "no feed found"
+    if content_type:
+        msg += f" (Content-Type {clean_text(content_type, max_chars=80)})"
+    return msg
 
 
 def _article(entry: Any, feed_url: str, source_default: str, lang: str | None) -> Article | None:
@@ -90,9 +140,9 @@ def _article(entry: Any, feed_url: str, source_default: str, lang: str | None) -
         summary_raw = _text(entry.get("summary"))
         if not summary_raw and entry.get("content"):
             summary_raw = _text(entry["content"][0].get("value"))
-        summary = clean_text(summary_raw[:200_000], max_chars=MAX_SUMMARY)
+        summary = clean_text(summary_raw[:MAX_SUMMARY_SOURCE], max_chars=MAX_SUMMARY)
         link = _link(entry, feed_url)
-        entry_id = clean_text(_text(entry.get("id")))[:2000] or None
+        entry_id = _entry_id(entry.get("id"))
         source = source_default
         src = entry.get("source")
         if isinstance(src, dict) and src.get("title"):
@@ -106,7 +156,7 @@ def _article(entry: Any, feed_url: str, source_default: str, lang: str | None) -
             title = clean_text(summary, max_chars=120)
         return Article(title=title, summary=summary, link=link, published=_date(entry), source=source,
                        lang=_lang(entry.get("language")) or lang, entry_id=entry_id, feed_url=feed_url)
-    except (AttributeError, TypeError, ValueError, KeyError, IndexError, RecursionError):
+    except (AttributeError, TypeError, ValueError, KeyError, IndexError, RecursionError, UnicodeError):
         return None
 
 
@@ -116,8 +166,19 @@ def _text(value: Any) -> str:
     if isinstance(value, str):
         return value
     if isinstance(value, dict):
-        return str(value.get("value", ""))
-    return str(value)
+        return _text(value.get("value", ""))
+    if isinstance(value, bool | int) or (isinstance(value, float) and math.isfinite(value)):
+        return str(value)
+    return ""  # lists, objects, NaN: not text
+
+
+def _entry_id(value: Any) -> str | None:
+    """A guid as an opaque string: numbers become their decimal form, whitespace-only is none."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        value = _text(value)
+    return clean_text(_text(value))[:MAX_ID] or None
 
 
 def _link(entry: Any, feed_url: str) -> str | None:
@@ -126,25 +187,84 @@ def _link(entry: Any, feed_url: str) -> str | None:
         if isinstance(lk, dict) and lk.get("rel", "alternate") == "alternate":
             candidates.append(lk.get("href"))
     for c in candidates:
-        if isinstance(c, str) and c.strip():
-            absolute = urljoin(feed_url, c.strip())
-            ok = safe_http_url(absolute)
-            if ok:
-                return ok
+        ok = _http_link(c, feed_url)
+        if ok:
+            return ok
     return None
+
+
+def _http_link(value: Any, base: str) -> str | None:
+    """An absolute http(s) URL from ``value`` (relative ones resolved against ``base``), or None
+    for any other scheme, control or invisible characters, or an unusable value."""
+    if not isinstance(value, str) or not value.strip() or len(value) > 4096:
+        return None
+    c = value.strip()
+    if _UNSAFE_LINK.search(c):
+        return None
+    try:
+        absolute = urljoin(base, c)
+    except ValueError:
+        return None
+    return safe_http_url(absolute)
 
 
 def _date(entry: Any) -> datetime | None:
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
-        t = entry.get(key)
+        t = dict.get(entry, key)  # plain lookup: FeedParserDict maps missing keys with a warning
         if t:
             try:
                 ts = calendar.timegm(t)
-                if -2_208_988_800 < ts < 32_503_680_000:  # 1900 .. 3000
+                if _plausible(ts):
                     return datetime.fromtimestamp(ts, UTC)
             except (TypeError, ValueError, OverflowError, OSError):
                 continue
+    for key in ("published", "updated"):
+        raw = dict.get(entry, key)
+        if isinstance(raw, str):
+            found = _localized_date(raw)
+            if found:
+                return found
     return None
+
+
+# RFC 822-style dates with month names in the feed's language ("Seg, 24 Set 2018 19:42:40 -0300")
+_LOCAL_DATE = re.compile(r"(\d{1,2})\.?\s+([^\W\d_]{3,10})\.?,?\s+(\d{4}),?\s+(\d{1,2}):(\d{2})(?::(\d{2}))?"
+                         r"\s*(?:([+-])(\d{2}):?(\d{2})|GMT|UTC|UT|Z)?")
+_MONTHS = {name: i + 1 for names in (
+    "jan feb mar apr may jun jul aug sep oct nov dec",
+    "jan fev mar abr mai jun jul ago set out nov dez",          # pt
+    "ene feb mar abr may jun jul ago sep oct nov dic",          # es
+    "janv févr mars avr mai juin juil août sept oct nov déc",   # fr
+    "jan feb mär apr mai jun jul aug sep okt nov dez",          # de
+    "gen feb mar apr mag giu lug ago set ott nov dic",          # it
+) for i, name in enumerate(names.split())}
+_MONTHS.update({"mrz": 3, "fév": 2, "fevr": 2, "aou": 8, "dec": 12, "sept": 9})
+
+
+def _localized_date(raw: str) -> datetime | None:
+    m = _LOCAL_DATE.search(raw[:100])
+    if not m:
+        return None
+    month = _MONTHS.get(m.group(2).lower()) or _MONTHS.get(m.group(2).lower()[:3])
+    if not month:
+        return None
+    try:
+        dt = datetime(int(m.group(3)), month, int(m.group(1)), int(m.group(4)), int(m.group(5)),
+                      int(m.group(6) or 0), tzinfo=UTC)
+    except ValueError:
+        return None
+    if m.group(7):
+        offset = (int(m.group(8)) * 60 + int(m.group(9))) * (1 if m.group(7) == "+" else -1)
+        if abs(offset) > 14 * 60:
+            return None
+        dt = dt.replace(tzinfo=UTC) - timedelta(minutes=offset)
+    return dt if _plausible(dt.timestamp()) else None
+
+
+def _plausible(ts: float) -> bool:
+    """Dates before 1970-01-02 (epoch zero is a common "no date" placeholder) or from 2100 on
+    are not dates anyone published at: treat them as missing (first-seen time)."""
+    return 86_400 <= ts < 4_102_444_800
 
 
 def _lang(value: Any) -> str | None:
@@ -154,16 +274,91 @@ def _lang(value: Any) -> str | None:
     return m.group(1).lower() if m else None
 
 
+# ---- making XML safe to hand to feedparser ------------------------------------------------------
+
+
+def _prepare_xml(body: bytes, content_type: str) -> tuple[bytes, str]:
+    body, content_type = _fix_declared_encoding(body, content_type)
+    body = _defuse(body)
+    if not _is_wide(body):
+        body = _strip_illegal(body)
+    return body, content_type
+
+
+def _is_wide(body: bytes) -> bool:
+    """UTF-16/32 bodies, where NUL bytes are part of every character."""
+    return body[:2] in (b"\xff\xfe", b"\xfe\xff") or body[:4] == b"\x00\x00\xfe\xff" or (
+        len(body) > 3 and (body[0] == 0 or body[1] == 0))
+
+
+def _fix_declared_encoding(body: bytes, content_type: str) -> tuple[bytes, str]:
+    """A byte-order mark wins over the declaration and the HTTP charset (XML 1.0 Appendix F); a
+    UTF-16/32 declaration on bytes that are plainly single-byte (``<?xml`` in ASCII) means UTF-8."""
+    if body.startswith(b"\xef\xbb\xbf"):
+        rest = body[3:]
+        m = _XML_DECL.match(rest)
+        if m and m.group(3).lower().replace(b"_", b"-") not in (b"utf-8", b"utf8"):
+            rest = rest[:m.start(3)] + b"utf-8" + rest[m.end(3):]
+        return b"\xef\xbb\xbf" + rest, _without_charset(content_type)
+    if body.startswith(_BOMS):
+        return body, _without_charset(content_type)
+    m = _XML_DECL.match(body)
+    if m and m.group(3).lower().startswith((b"utf-16", b"utf16", b"utf-32", b"utf32", b"ucs-2", b"ucs-4",
+                                            b"iso-10646-ucs")):
+        return body[:m.start(3)] + b"utf-8" + body[m.end(3):], _without_charset(content_type)
+    return body, content_type
+
+
+def _without_charset(content_type: str) -> str:
+    return re.sub(r";\s*charset\s*=\s*[^;]*", "", content_type, flags=re.I)
+
+
 def _defuse(body: bytes) -> bytes:
+    """Remove DTD internal subsets, entity declarations and XInclude elements, and drop the
+    references to every entity the document declared itself (HTML entity names excepted: the
+    loose parser knows those)."""
     head, tail = body[:65536], body[65536:]
+    declared: set[bytes] = set()
     if b"<!" in head:
-        head = _DOCTYPE_SUBSET.sub(b"", head, count=1)
+        m = _DOCTYPE_SUBSET.search(head)
+        if m:
+            declared.update(n.group(2) for n in _ENTITY_NAME.finditer(m.group(0)) if not n.group(1))
+            head = head[:m.start()] + head[m.end():]
         head = _DOCTYPE.sub(b"", head, count=1)
-        head = _ENTITY.sub(b"", head)
-    if b"include" in body[:1_000_000] and b"XInclude" in body[:1_000_000]:
-        head = _XINCLUDE.sub(b"", head)
-        tail = _XINCLUDE.sub(b"", tail)
-    return head + tail
+    body = head + tail
+    if _ENTITY.search(body):
+        declared.update(n.group(2) for n in _ENTITY_NAME.finditer(body) if not n.group(1))
+        body = _ENTITY.sub(b"", body)
+    declared = {n for n in declared if n.decode("ascii", "replace") not in _HTML_ENTITIES}
+    if declared:
+        names = b"|".join(re.escape(n) for n in sorted(declared, key=len, reverse=True))
+        body = re.sub(rb"&(?:" + names + rb");", b"", body)
+    if b"include" in body and b"XInclude" in body:
+        body = _XINCLUDE.sub(b"", body)
+    return body
+
+
+def _strip_illegal(body: bytes) -> bytes:
+    """Remove what XML 1.0 forbids and expat rejects the whole document for: raw C0 control
+    bytes (ANSI escape sequences whole) and character references to NUL, C0, surrogates,
+    U+FFFE/U+FFFF or beyond U+10FFFF."""
+    if b"\x1b" in body:
+        body = _ANSI_BYTES.sub(b"", body)
+    body = body.translate(None, _C0_BYTES)
+    if b"&#" in body:
+        body = _CHAR_REF.sub(_legal_ref, body)
+    return body
+
+
+def _legal_ref(m: re.Match[bytes]) -> bytes:
+    ref = m.group(1)
+    try:
+        cp = int(ref[1:], 16) if ref[:1] in (b"x", b"X") else int(ref)
+    except ValueError:
+        return b""
+    if cp in (9, 10, 13) or 0x20 <= cp <= 0xD7FF or 0xE000 <= cp <= 0xFFFD or 0x10000 <= cp <= 0x10FFFF:
+        return m.group(0)
+    return b""
 
 
 def _gunzip(body: bytes, url: str, max_bytes: int) -> bytes:
@@ -173,5 +368,77 @@ def _gunzip(body: bytes, url: str, max_bytes: int) -> bytes:
     except zlib.error:
         raise ParseError(url, "not_a_feed", "gzip data that does not inflate") from None
     if len(out) > max_bytes:
-        raise ParseError(url, "parse_error", f"inflated body exceeds {max_bytes} bytes")
+        raise ParseError(url, "too_large", f"inflated body exceeds {max_bytes} bytes")
     return out
+
+
+# ---- JSON Feed ----------------------------------------------------------------------------------
+
+
+def _looks_like_json(body: bytes, content_type: str) -> bool:
+    ct = content_type.split(";", 1)[0].strip().lower()
+    if ct in ("application/json", "application/feed+json") or ct.endswith("+json"):
+        return True
+    return body.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"[")
+
+
+def _parse_json_feed(body: bytes, url: str, content_type: str, name: str) -> ParsedFeed:
+    """JSON Feed 1.0/1.1. Wrong types are skipped or coerced; a document that is JSON but not
+    a JSON Feed (``{"error": ...}``) is ``not_a_feed``."""
+    text = body.decode("utf-8-sig", "replace")
+    try:
+        data = json.loads(text)
+    except RecursionError:
+        raise ParseError(url, "parse_error", "JSON nested too deeply") from None
+    except ValueError:
+        head = body.lstrip()[:1]
+        kind = "not_a_feed" if head not in (b"{", b"[") else "parse_error"
+        raise ParseError(url, kind, "not valid JSON" + _ct_note(content_type)) from None
+    items = data.get("items") if isinstance(data, dict) else None
+    if not isinstance(items, list):
+        raise ParseError(url, "not_a_feed", "JSON without a JSON Feed \"items\" list" + _ct_note(content_type))
+    feed_title = clean_text(_text(data.get("title")), max_chars=200)
+    lang = _lang(data.get("language"))
+    base = _http_link(data.get("feed_url"), url) or _http_link(data.get("home_page_url"), url) or url
+    source_default = clean_text(name, max_chars=200) or feed_title or (urlsplit(url).hostname or "")
+    return _collect(items, feed_title, lang, lambda it: _json_article(it, url, base, source_default, lang))
+
+
+def _ct_note(content_type: str) -> str:
+    return f" (Content-Type {clean_text(content_type, max_chars=80)})" if content_type else ""
+
+
+def _json_article(item: Any, feed_url: str, base: str, source_default: str, lang: str | None) -> Article | None:
+    if not isinstance(item, dict):
+        return None
+    try:
+        title = clean_text(_text(item.get("title")), max_chars=MAX_TITLE)
+        summary_raw = _text(item.get("summary")) or _text(item.get("content_text")) or _text(item.get("content_html"))
+        summary = clean_text(summary_raw[:MAX_SUMMARY_SOURCE], max_chars=MAX_SUMMARY)
+        link = _http_link(item.get("url"), base) or _http_link(item.get("external_url"), base)
+        if not title and not summary:
+            return None
+        if not title:
+            title = clean_text(summary, max_chars=120)
+        published = _json_date(item.get("date_published")) or _json_date(item.get("date_modified"))
+        return Article(title=title, summary=summary, link=link, published=published, source=source_default,
+                       lang=_lang(item.get("language")) or lang, entry_id=_entry_id(item.get("id")),
+                       feed_url=feed_url)
+    except (AttributeError, TypeError, ValueError, KeyError, IndexError, RecursionError, UnicodeError):
+        return None
+
+
+def _json_date(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not 8 <= len(value) <= 64:
+        return None
+    try:
+        dt = datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    try:
+        dt = dt.astimezone(UTC)
+    except (OverflowError, ValueError):
+        return None
+    return dt if _plausible(dt.timestamp()) else None

@@ -110,7 +110,7 @@ def test_config_typo_exits_2_with_the_key(tmp_path):
     c.write_text('[[digests]]\nname = "d"\nschedule = "0 8 * * *"\nsinks = ["slak"]\n')
     p = monitor("--config", str(c), "poll", check=False)
     assert p.returncode == 2
-    assert p.stderr.strip() == f"monitor: error: {c}: digests[0].sinks: unknown sink 'slak' (known: none)"
+    assert p.stderr.strip() == f"monitor: error: {c}: digests[0].sinks: unknown sink 'slak' (known: none) (line 4)"
     assert not (tmp_path / "monitor.db").exists()
 
 

@@ -127,3 +127,123 @@ def test_parse_retry_after_http_date():
     now = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
     assert parse_retry_after("Wed, 01 Jan 2025 12:02:00 GMT", now) == 120.0
     assert parse_retry_after("garbage") is None
+
+
+# ---- hostile servers (issue 7) ------------------------------------------------------------------
+
+
+def _gzip_server(body: bytes, encoding: str = "gzip"):
+    """A real loopback server streaming ``body`` with a Content-Encoding, in 64 KiB writes."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class H(BaseHTTPRequestHandler):
+        def log_message(self, *a):
+            pass
+
+        def do_GET(self):  # noqa: N802
+            self.send_response(200)
+            self.send_header("Content-Type", "application/rss+xml")
+            self.send_header("Content-Encoding", encoding)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            try:
+                for i in range(0, len(body), 65536):
+                    self.wfile.write(body[i:i + 65536])
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), H)
+    srv.daemon_threads = True
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return srv
+
+
+def test_gzip_bomb_over_real_http_stops_at_the_decoded_cap():
+    import zlib
+
+    comp = zlib.compressobj(9, zlib.DEFLATED, 31)
+    bomb = comp.compress(b"<rss>") + b"".join(comp.compress(b" " * (1 << 20)) for _ in range(200)) + comp.flush()
+    srv = _gzip_server(bomb)
+    try:
+        with pytest.raises(FetchError) as e:
+            run(fetch(f"http://127.0.0.1:{srv.server_address[1]}/", FetchPolicy(max_bytes=2_000_000)))
+        assert e.value.reason == "too_large"
+    finally:
+        srv.shutdown()
+        srv.server_close()
+
+
+@pytest.mark.parametrize("encoding, wbits", [("gzip", 31), ("deflate", 15), ("deflate", -15)])
+def test_gzip_and_deflate_bodies_are_decoded(encoding, wbits):
+    import zlib
+
+    feed = b"<rss version='2.0'><channel><title>t</title></channel></rss>" * 100
+    comp = zlib.compressobj(6, zlib.DEFLATED, wbits)
+    srv = _gzip_server(comp.compress(feed) + comp.flush(), encoding)
+    try:
+        res = run(fetch(f"http://127.0.0.1:{srv.server_address[1]}/"))
+        assert res.body == feed
+    finally:
+        srv.shutdown()
+        srv.server_close()
+
+
+def test_plain_body_labelled_gzip_is_a_decode_error():
+    srv = _gzip_server(b"<rss>not gzip at all</rss>")
+    try:
+        with pytest.raises(FetchError) as e:
+            run(fetch(f"http://127.0.0.1:{srv.server_address[1]}/"))
+        assert e.value.reason == "decode_error"
+    finally:
+        srv.shutdown()
+        srv.server_close()
+
+
+def test_redirect_to_a_name_resolving_to_a_private_address_is_refused():
+    def handler(request):
+        if request.url.host == "feeds.example":
+            return httpx.Response(302, headers={"Location": "https://rebind.example/feed"})
+        return httpx.Response(200, content=b"<rss/>")
+
+    async def resolver(host, port):
+        return {"rebind.example": ["10.0.0.7"], "ok.example": ["93.184.216.34"]}[host]
+
+    async def go(url):
+        client = make_client(transport=httpx.MockTransport(handler))
+        try:
+            return await Fetcher(client, resolver=resolver).fetch(url)
+        finally:
+            await client.aclose()
+
+    with pytest.raises(FetchError) as e:
+        run(go("https://feeds.example/rss"))
+    assert e.value.reason == "redirect_refused"
+
+
+def test_unconditional_304_is_not_an_error_and_logged_once(caplog):
+    def handler(request):
+        return httpx.Response(304, headers={"ETag": '"same"'})
+
+    async def go():
+        client = make_client(transport=httpx.MockTransport(handler))
+        f = Fetcher(client)
+        try:
+            return [await f.fetch("https://x.test/feed") for _ in range(3)]
+        finally:
+            await client.aclose()
+
+    with caplog.at_level("INFO", logger="monitor.fetch"):
+        results = run(go())
+    assert all(r.not_modified for r in results)
+    assert len([r for r in caplog.records if "unconditional" in r.getMessage()]) == 1
+
+
+def test_protocol_error_message_is_short_and_has_no_control_characters():
+    def handler(request):
+        raise httpx.RemoteProtocolError("illegal header \x1b[31m" + "h" * 5000)
+
+    with pytest.raises(FetchError) as e:
+        run(fetch("https://x.test/feed", transport=httpx.MockTransport(handler)))
+    assert e.value.reason == "protocol_error"
+    assert len(e.value.message) <= 200 and "\x1b" not in e.value.message

@@ -1,0 +1,549 @@
+"""Hostile feeds and hostile servers, over real HTTP on loopback (issue 7,
+``../shared/feeds/adversarial/EXPECTED.md``).
+
+Every case runs in the same poll as a control feed that must be fully processed and
+delivered. Static fixtures are served by :class:`tests.servers.FeedServer` with the canary
+address ``127.0.0.1:9`` rewritten to a live listener that must never be connected to; server
+behaviours come from ``serve_adversarial.py`` run as a subprocess with a bounded lifetime.
+Large bodies from ``gen_big.py`` are written to a temporary directory and streamed from disk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import logging
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from monitor.app import _ParsePool, make_monitor
+from monitor.errors import ParseError
+from tests.helpers import FEEDS, config_dict
+from tests.servers import FeedServer, Route
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+ADV = SHARED / "feeds" / "adversarial"
+pytestmark = pytest.mark.skipif(not ADV.is_dir(), reason=f"{ADV} is absent (the shared corpus is not checked out)")
+
+MB = 1024 * 1024
+CANARY_RE = re.compile(rb"127\.0\.0\.1:9(?!\d)")
+CONTENT_TYPES = {".json": "application/feed+json", ".html": "text/html; charset=utf-8", ".txt": "text/plain",
+                 ".atom": "application/atom+xml"}
+
+# static fixtures that are feeds: their CONTROL item must be delivered exactly once
+PARSEABLE = [
+    "billion_laughs.xml", "quadratic_blowup.xml", "xxe_file_passwd.xml", "xxe_http_loopback.xml",
+    "xxe_parameter_entity.xml", "external_dtd_loopback.xml", "xinclude_file.xml", "deep_nesting_xml.xml",
+    "deep_nesting_html.xml", "long_fields.xml", "invalid_utf8.xml", "wrong_encoding_utf8_decl_cp1252_bytes.xml",
+    "wrong_encoding_latin1_decl_utf8_bytes.xml", "wrong_encoding_utf16_decl_utf8_bytes.xml",
+    "wrong_encoding_bom_utf8_decl_cp1251.xml", "illegal_xml_chars.xml", "unicode_invisible_bidi.xml",
+    "missing_fields.xml", "missing_fields.atom", "duplicate_ids.xml", "dates.xml", "slack_mrkdwn_injection.xml",
+    "email_header_injection.xml", "html_injection.xml", "html_injection.atom", "gzip_lie_plain_body.xml",
+    "jsonfeed_nul_and_types.json",
+]
+# static fixtures that are not feeds: path -> the reason code of the failed poll
+REJECTED = {
+    "empty_body.xml": "empty_body", "whitespace_body.xml": "empty_body", "html_not_xml.html": "not_a_feed",
+    "deep_nesting.json": "parse_error", "body_is_local_path.txt": "not_a_feed", "body_is_url.txt": "not_a_feed",
+}
+# serve_adversarial.py routes -> expected outcome ("ok": CONTROL delivered, "not_modified", or a reason)
+SERVER_ROUTES = {
+    "/redirect-loop/a": "too_many_redirects", "/redirect-self": "too_many_redirects",
+    "/redirect-chain/3": "ok", "/redirect-chain/9": "too_many_redirects",
+    "/redirect-to/file": "redirect_refused", "/redirect-to/ftp": "redirect_refused",
+    "/redirect-to/javascript": "redirect_refused", "/redirect-to/loopback-admin": "redirect_refused",
+    "/redirect-to/other-loopback": "redirect_refused",
+    "/slow-drip?interval=1": "timeout", "/slow-headers?interval=1": "timeout", "/silent": "timeout",
+    "/infinite": "too_large", "/content-length-lie/short": "protocol_error",
+    "/content-length-lie/long": "parse_error", "/reset": "network_error", "/huge-headers": "protocol_error",
+    "/status/500": "http_status", "/status/503": "http_status", "/status/429?retry_after=120": "http_status",
+    "/304-forever": "not_modified", "/etag-churn": "ok", "/json-error-200": "not_a_feed",
+    "/html-200": "not_a_feed", "/empty-200": "empty_body", "/gzip-lie": "decode_error",
+    "/gzip-bomb": "too_large", "/gzip-naked": "ok", "/body-is-path": "not_a_feed", "/body-is-url": "not_a_feed",
+}
+DEADLINE = 3.0   # polling.timeout_seconds in these tests
+
+
+# ---- servers ------------------------------------------------------------------------------------
+
+
+class Canary:
+    """A loopback listener that counts every connection it accepts."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.connections = 0
+        self._stop = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            self.connections += 1
+            conn.close()
+
+    def rewrite(self, body: bytes) -> bytes:
+        return CANARY_RE.sub(f"127.0.0.1:{self.port}".encode(), body)
+
+    def close(self) -> None:
+        self._stop.set()
+        self.thread.join(2)
+        self.sock.close()
+
+
+@pytest.fixture
+def canary():
+    c = Canary()
+    yield c
+    c.close()
+
+
+@pytest.fixture(scope="module")
+def adversarial_server():
+    """serve_adversarial.py in a subprocess; it exits by itself after --lifetime seconds."""
+    proc = subprocess.Popen([sys.executable, str(ADV / "serve_adversarial.py"), "--lifetime", "240"],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        line = proc.stdout.readline() if proc.stdout else ""
+        m = re.match(r"PORT (\d+)", line)
+        assert m, f"serve_adversarial.py did not start: {line!r}"
+        base = f"http://127.0.0.1:{m.group(1)}"
+        # the server compresses its 1 GiB bomb on first use (seconds): do it before the clocked polls
+        with urllib.request.urlopen(base + "/gzip-bomb", timeout=120) as r:
+            r.read(16)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+        if proc.stdout:
+            proc.stdout.close()
+
+
+@pytest.fixture(scope="module")
+def big_files(tmp_path_factory):
+    """gen_big.py bodies in a temp dir, served from disk (streamed, never held in memory)."""
+    d = tmp_path_factory.mktemp("big")
+    for kind, name, extra in (("big", "big_50mb.xml", []), ("blob", "blob_50mb.xml", []),
+                              ("many", "many_10000.xml", []), ("deep", "deep_200k.xml", []),
+                              ("blob", "blob_9mb.xml", ["--size-mb", "9"])):
+        subprocess.run([sys.executable, str(ADV / "gen_big.py"), kind, "-o", str(d / name), *extra], check=True,
+                       stderr=subprocess.DEVNULL, timeout=120)
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def guess_type(self, path: Any) -> str:
+            return "application/rss+xml"
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(d)))
+    httpd.daemon_threads = True
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def serve_fixture(server: FeedServer, canary: Canary, name: str, *, tag: str | None = "",
+                  content_type: str | None = None) -> str:
+    """Serve one fixture with the canary address rewritten and, unless ``tag`` is None, its
+    CONTROL item made unique (title, guid, link) under ``tag`` (default: the fixture's name)
+    so that each can be counted."""
+    body = canary.rewrite((ADV / name).read_bytes())
+    label = tag or name
+    if tag is not None:
+        body = body.replace(b"CONTROL:", f"CONTROL[{label}]:".encode())
+        body = body.replace(b"control-1", f"control-1-{label}".encode()).replace(
+            b'news.example/ac"', f'news.example/ac-{label}"'.encode())
+    ctype = content_type or CONTENT_TYPES.get(Path(name).suffix, "application/rss+xml")
+    return server.add(f"/f/{label}", body, content_type=ctype)
+
+
+def settings_for(urls: list[str], receiver: Any, db_url: str, **polling: Any) -> Any:
+    from monitor.config import settings_from_dict
+
+    pol = {"max_age_days": 100_000, "timeout_seconds": DEADLINE, "concurrency": 128,
+           "per_host_concurrency": 64, "max_body_mb": 10}
+    pol.update(polling)
+    return settings_from_dict(config_dict(urls, receiver, db_url, polling=pol), environ={})
+
+
+def titles_in(receiver: Any, path: str = "/hook") -> list[str]:
+    out = []
+    for p in receiver.posts:
+        if p["path"] == path:
+            payload = json.loads(p["body"])
+            out += [s["title"] for st in payload["stories"] for s in st["sources"]]
+    return out
+
+
+def reason_of(outcome: Any) -> str:
+    if outcome.error is not None:
+        return getattr(outcome.error, "reason", type(outcome.error).__name__)
+    return "not_modified" if outcome.not_modified else "ok"
+
+
+def run(coro: Any) -> Any:
+    return asyncio.run(coro)
+
+
+# ---- the big mixed poll -------------------------------------------------------------------------
+
+
+def test_every_hostile_case_in_one_poll_with_a_control_feed(adversarial_server, canary, feed_server, receiver,
+                                                            sqlite_url, clock, caplog, tmp_path):
+    control = feed_server.add("/control.xml", (FEEDS / "openai_en.xml").read_bytes())
+    static = {name: serve_fixture(feed_server, canary, name) for name in PARSEABLE}
+    rejected = {serve_fixture(feed_server, canary, name, tag=None): reason for name, reason in REJECTED.items()}
+    # valid feeds served with a wrong Content-Type are sniffed and parsed anyway
+    static["wrong-ct-html"] = serve_fixture(feed_server, canary, "external_dtd_loopback.xml", tag="wrong-ct-html",
+                                            content_type="text/html")
+    static["wrong-ct-octets"] = serve_fixture(feed_server, canary, "xxe_file_passwd.xml", tag="wrong-ct-octets",
+                                              content_type="application/octet-stream")
+    # the body is the path of a real local feed: it must never be opened
+    secret_feed = tmp_path / "local-secret.xml"
+    secret_feed.write_bytes(b"<?xml version='1.0'?><rss version='2.0'><channel><title>t</title><item>"
+                            b"<title>LOCAL-FILE-CANARY OpenAI raises</title><guid>lf</guid></item></channel></rss>")
+    rejected[feed_server.add("/body-is-tmp-path", str(secret_feed).encode(), content_type="text/plain")] = "not_a_feed"
+    server = {adversarial_server + route: want for route, want in SERVER_ROUTES.items()}
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    refused = f"http://127.0.0.1:{closed.getsockname()[1]}/feed"
+    closed.close()
+    network = {refused: "network_error", "http://feed.invalid/rss": "dns_error"}
+    urls = [control, *static.values(), *rejected, *server, *network]
+    s = settings_for(urls, receiver, sqlite_url)
+
+    async def scenario():
+        async with make_monitor(s, clock=clock, parse_workers=1) as m:
+            started = time.monotonic()
+            report = await m.poll()
+            elapsed = time.monotonic() - started
+            await m.send_digest("daily")
+            clock.advance(hours=2)
+            again = await m.poll(all_feeds=True)
+            second = await m.send_digest("daily")
+            return report, elapsed, again, second
+
+    with caplog.at_level(logging.DEBUG):
+        report, elapsed, again, second = run(scenario())
+    outcomes = {f.url: f for f in report.feeds}
+    assert len(outcomes) == len(urls)
+
+    # the control feed and every parseable fixture were fully processed
+    assert reason_of(outcomes[control]) == "ok" and outcomes[control].new_articles >= 3
+    for name, url in static.items():
+        assert reason_of(outcomes[url]) == "ok", (name, outcomes[url].error)
+    got = {u: reason_of(outcomes[u]) for u in [*rejected, *server, *network]}
+    want = {**rejected, **server, **network}
+    if got["http://feed.invalid/rss"] in ("network_error", "timeout"):  # no resolver in the sandbox
+        want["http://feed.invalid/rss"] = got["http://feed.invalid/rss"]
+    assert got == want
+
+    # one poll is bounded by the per-feed deadline (slow drip, slow headers, silent sockets)
+    assert elapsed < DEADLINE * 2 + 20
+
+    # G5/G9: every CONTROL item is delivered exactly once, the control feed's matches too
+    titles = titles_in(receiver)
+    for name in static:
+        assert sum(t.startswith(f"CONTROL[{name}]") for t in titles) == 1, (name, [t for t in titles if "CONTROL" in t])
+    assert sum("OpenAI closes $40 billion funding round" in t for t in titles) == 1
+    assert not any(o.run_id for o in second), "second poll of the same fixtures delivered something"
+    assert sum(f.new_articles for f in again.feeds) == 0
+
+    # G4: nothing fetched from the canary, no local file read
+    everything = json.dumps([json.loads(p["body"]) for p in receiver.posts if p["path"] == "/hook"])
+    assert canary.connections == 0
+    assert "LOCAL-FILE-CANARY" not in everything and "root:x:0:0" not in everything
+    assert "lollollol" not in everything and "&a;&a;" not in everything
+
+    # G6: one WARNING line per failed poll: id, redacted URL, reason, status; no body dump
+    failed_lines = [r for r in caplog.records if r.getMessage().startswith("feed failed")]
+    failed = [f for f in report.feeds if f.error is not None]
+    assert len([r for r in failed_lines if r.created]) >= len(failed)
+    first_poll = failed_lines[:len(failed)]
+    assert all(r.levelname == "WARNING" for r in first_poll)
+    for r in first_poll:
+        msg = r.getMessage()
+        assert re.search(r"id=\d+ feed=http://\S+ reason=[a-z_]+", msg), msg
+        assert len(msg) < 400 and "<rss" not in msg and "\x1b" not in msg
+    assert any("reason=http_status status=500" in r.getMessage() for r in first_poll)
+    assert not any(r.levelname == "ERROR" for r in caplog.records if r.name.startswith("monitor"))
+
+
+def test_sanitized_once_at_the_edge(canary, feed_server, receiver, sqlite_url, clock):
+    """What is stored is what is shown: no control, bidi or invisible characters, no NUL or lone
+    surrogate, capped lengths, http(s) links only, in the webhook payload and the database."""
+    names = ["unicode_invisible_bidi.xml", "illegal_xml_chars.xml", "long_fields.xml", "html_injection.xml",
+             "html_injection.atom", "jsonfeed_nul_and_types.json", "email_header_injection.xml",
+             "slack_mrkdwn_injection.xml"]
+    urls = [serve_fixture(feed_server, canary, n, tag=None) for n in names]
+    s = settings_for(urls, receiver, sqlite_url)
+
+    async def scenario():
+        async with make_monitor(s, clock=clock, parse_workers=0) as m:
+            report = await m.poll()
+            assert not report.failed, [str(f.error) for f in report.failed]
+            await m.send_digest("daily")
+
+    run(scenario())
+    bad = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff"
+                     "\ud800-\udfff\u2028\u2029]")
+    payloads = [json.loads(p["body"]) for p in receiver.posts if p["path"] == "/hook"]
+    assert payloads
+    for st in payloads[0]["stories"]:
+        for src in st["sources"]:
+            assert not bad.search(src["title"]), src["title"]
+            assert len(src["title"]) <= 300
+            assert "<script" not in src["title"].lower()
+            assert src["url"] is None or re.match(r"^https?://", src["url"]), src["url"]
+    import sqlite3
+
+    con = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"))
+    try:
+        tables = [r[0] for r in con.execute("select name from sqlite_master where type='table'")]
+        for table in tables:
+            cols = [r[1] for r in con.execute(f"pragma table_info({table})")]
+            for row in con.execute(f"select * from {table}"):
+                for col, value in zip(cols, row, strict=True):
+                    if isinstance(value, str) and col not in ("payload", "body"):
+                        assert "\x00" not in value and "\x1b" not in value and "\u202e" not in value, (table, col)
+    finally:
+        con.close()
+    assert canary.connections == 0
+
+
+def test_failed_poll_never_updates_validators(feed_server, receiver, sqlite_url, clock, caplog):
+    """G7 / R17: an empty 200 carrying an ETag, then 304 forever: the 304 poll must not be
+    conditional (the failed poll stored no validator), and a 304 is no error."""
+    control = feed_server.add("/control.xml", (FEEDS / "openai_en.xml").read_bytes())
+    url = feed_server.add("/g7", b"", etag=True)   # 200, empty body, with an ETag header
+    s = settings_for([control, url], receiver, sqlite_url)
+
+    async def scenario():
+        async with make_monitor(s, clock=clock, parse_workers=0) as m:
+            first = await m.poll()
+            assert {reason_of(f) for f in first.feeds if f.url == url} == {"empty_body"}
+            feed_server.routes["/g7"] = Route(body=b"", status=304, etag=False, headers={"ETag": '"same-etag"'})
+            clock.advance(days=2)
+            caplog.clear()
+            with caplog.at_level(logging.INFO):
+                second = await m.poll(all_feeds=True)
+            return second
+
+    second = run(scenario())
+    g7 = [r for r in feed_server.requests if r["path"] == "/g7"]
+    assert len(g7) == 2
+    assert "If-None-Match" not in g7[1]["headers"] and "If-Modified-Since" not in g7[1]["headers"]
+    assert [reason_of(f) for f in second.feeds if f.url == url] == ["not_modified"]
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING and "/g7" in r.getMessage()]
+
+
+# ---- size, memory and time --------------------------------------------------------------------
+
+
+def _status(pid: int | str, key: str) -> int:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def _reset_peak() -> bool:
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs /proc to measure memory")
+def test_memory_is_bounded_for_50mb_feeds_and_the_gzip_bomb(adversarial_server, big_files, feed_server, receiver,
+                                                             sqlite_url, clock):
+    """Cap: 10 MB of *decoded* body per feed (polling.max_body_mb), enforced while streaming;
+    parse workers are limited to their start-up size + 512 MiB of address space (RLIMIT_AS).
+    Measured: peak RSS growth of this process and the parse worker's peak RSS."""
+    control = feed_server.add("/control.xml", (FEEDS / "openai_en.xml").read_bytes())
+    hostile = [big_files + "/big_50mb.xml", big_files + "/blob_50mb.xml", adversarial_server + "/gzip-bomb",
+               adversarial_server + "/infinite"]
+    under_cap = big_files + "/blob_9mb.xml"   # one 9 MiB text node: parsed in the worker
+    s = settings_for([control, under_cap, *hostile], receiver, sqlite_url, timeout_seconds=30)
+
+    async def scenario():
+        async with make_monitor(s, clock=clock, parse_workers=1) as m:
+            await m.deps.process(b"<rss version='2.0'><channel><title>warm</title></channel></rss>",
+                                 "http://x.test/", "", "", clock.now())   # start the worker
+            workers = _worker_pids(m)
+            before = _status("self", "VmRSS")
+            reset = _reset_peak()
+            report = await m.poll()
+            peak = _status("self", "VmHWM") if reset else _status("self", "VmRSS")
+            worker_peaks = [_status(pid, "VmHWM") for pid in workers]
+            return report, peak - before, worker_peaks
+
+    report, growth, worker_peaks = run(scenario())
+    reasons = {f.url: reason_of(f) for f in report.feeds}
+    assert reasons[control] == "ok" and reasons[under_cap] == "ok"
+    assert all(reasons[u] == "too_large" for u in hostile), reasons
+    assert growth < 10 * MB + 256 * MB, f"process RSS grew by {growth / MB:.0f} MiB"
+    assert worker_peaks and max(worker_peaks) < 10 * MB + 256 * MB + 200 * MB
+    print(f"\nmemory: main process peak growth {growth / MB:.1f} MiB; "
+          f"parse worker peak RSS {max(worker_peaks) / MB:.1f} MiB")
+
+
+def _worker_pids(m: Any) -> list[int]:
+    for cell in m.deps.process.__closure__ or ():
+        pool = cell.cell_contents
+        if isinstance(pool, _ParsePool):
+            return list(getattr(pool.executor, "_processes", {}) or {})
+    return []
+
+
+def test_parse_worker_memory_limit_turns_a_blowup_into_one_parse_error():
+    """A job that tries to allocate 2 GiB in a parse worker fails as that feed's parse_error; the
+    pool keeps working for the next feed."""
+    pool = _ParsePool(1, (), timeout=20)
+    try:
+        async def scenario():
+            with pytest.raises(ParseError) as e:
+                await pool.run("http://x.test/feed", bytearray, 2 * 1024 * MB)
+            assert e.value.reason == "parse_error"
+            return await pool.run("http://x.test/feed", len, b"still alive")
+
+        assert run(scenario()) == 11
+    finally:
+        pool.shutdown()
+
+
+def test_parse_deadline_kills_a_stuck_worker():
+    pool = _ParsePool(1, (), timeout=0.5)
+    try:
+        async def scenario():
+            with pytest.raises(ParseError) as e:
+                await pool.run("http://x.test/feed", time.sleep, 30)
+            assert e.value.reason == "timeout"
+            return await pool.run("http://x.test/feed", len, b"fresh worker")
+
+        started = time.monotonic()
+        assert run(scenario()) == 12
+        assert time.monotonic() - started < 15
+    finally:
+        pool.shutdown()
+
+
+MANY = int(os.environ.get("ADV_MANY_ITEMS", "300"))
+
+
+def test_many_items_and_200k_deep_nesting(big_files, feed_server, receiver, sqlite_url, clock, tmp_path):
+    """``gen_big.py many`` (default here: 300 matching items + CONTROL, all stored and delivered
+    once; set ADV_MANY_ITEMS=10000 for the full case, see test_ten_thousand_items_parse) and
+    ``deep`` (200,000 nested elements: parses, CONTROL included)."""
+    many = tmp_path / "many.xml"
+    subprocess.run([sys.executable, str(ADV / "gen_big.py"), "many", "--count", str(MANY), "-o", str(many)],
+                   check=True, stderr=subprocess.DEVNULL, timeout=60)
+    many_url = feed_server.add("/many.xml", many.read_bytes())
+    s = settings_for([many_url, big_files + "/deep_200k.xml"], receiver, sqlite_url, timeout_seconds=60)
+
+    async def scenario():
+        async with make_monitor(s, clock=clock, parse_workers=1) as m:
+            report = await m.poll()
+            await m.send_digest("daily")
+            clock.advance(hours=2)
+            again = await m.poll(all_feeds=True)
+            second = await m.send_digest("daily")
+            return report, again, second
+
+    report, again, second = run(scenario())
+    assert not report.failed, [str(f.error) for f in report.failed]
+    new = {f.url.rsplit("/", 1)[1]: f.new_articles for f in report.feeds}
+    # both feeds carry the same CONTROL (same link): one article, stored with the first feed
+    assert new["many.xml"] + new["deep_200k.xml"] == MANY + 1 + 2 - 1
+    assert sum(f.new_articles for f in again.feeds) == 0 and not any(o.run_id for o in second)
+    titles = titles_in(receiver)
+    assert sum(t.startswith("CONTROL:") for t in titles) == 1
+    assert sum(t.startswith("OpenAI generated item") for t in titles) == MANY
+
+
+def test_ten_thousand_items_parse_within_the_deadline(big_files):
+    """The parse step of ``gen_big.py many`` (10,001 items) in a parse worker: all items, under
+    the default 20 s deadline. (Storing 10,001 *matching* items end to end is limited by story
+    clustering in the store, outside this module: see the report of issue 7.)"""
+    import urllib.request as rq
+
+    from monitor.parse import parse_feed
+
+    with rq.urlopen(big_files + "/many_10000.xml", timeout=30) as r:
+        body = r.read()
+    pool = _ParsePool(1, (), timeout=20)
+    try:
+        parsed = run(pool.run("http://x.test/many", parse_feed, body, "http://x.test/many"))
+    finally:
+        pool.shutdown()
+    assert len(parsed.articles) == 10_001
+
+
+def test_hostile_fixture_payloads_reach_sinks_escaped(canary, feed_server, receiver, sqlite_url, clock):
+    """G8 at payload level, Slack: no <!channel>/<@U…>/<url|label> sequence originates from feed
+    text (the escaping itself belongs to the renderers; this checks what they receive is clean)."""
+    url = serve_fixture(feed_server, canary, "slack_mrkdwn_injection.xml", tag=None)
+    s = settings_for([url], receiver, sqlite_url)
+
+    async def scenario():
+        async with make_monitor(s, clock=clock, parse_workers=0) as m:
+            await m.poll()
+            await m.send_digest("daily")
+
+    run(scenario())
+    slack = [p["body"].decode() for p in receiver.posts if p["path"] == "/slack"]
+    assert slack
+    for body in slack:
+        text = json.dumps(json.loads(body))
+        assert "<!channel>" not in text and "<!here>" not in text and "<@U123ABC456>" not in text
+        assert "<https://evil.example" not in text and "<javascript:" not in text
+
+
+@pytest.mark.skipif(os.environ.get("CI_NO_DNS") == "1", reason="no resolver")
+def test_redirect_to_a_name_that_resolves_to_loopback_is_refused(feed_server):
+    """The address policy holds for host names too: ``localhost`` on another port."""
+    from monitor.fetch import Fetcher, make_client
+
+    feed_server.add("/to-localhost", b"", status=302, etag=False, headers={"Location": "http://localhost:9/x"})
+
+    async def go():
+        client = make_client()
+        try:
+            return await Fetcher(client).fetch(feed_server.url("/to-localhost"))
+        finally:
+            await client.aclose()
+
+    from monitor.errors import FetchError
+
+    with pytest.raises(FetchError) as e:
+        run(go())
+    assert e.value.reason == "redirect_refused"
