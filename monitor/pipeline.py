@@ -9,7 +9,7 @@ import asyncio
 import hashlib
 import logging
 import random
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,7 +23,7 @@ from monitor.fetch import Fetcher
 from monitor.normalize import redact_url
 from monitor.sinks import Sink
 from monitor.store import FeedState, FetchMeta
-from monitor.stories import StoryFeatures, assign_story
+from monitor.stories.index import StoryIndex
 from monitor.types import FeedOutcome, RunReport
 from monitor.worker import ProcessedFeed
 
@@ -174,7 +174,7 @@ async def _poll_feed(deps: Deps, feed: FeedState, now: datetime, failures: list[
             return FeedOutcome(url=feed.url, not_modified=True)
         if body_hash == feed.body_hash:  # same bytes, new validators: keep them, skip parsing
             await deps.call_store(deps.store.record_items, feed.id, meta, [], now,
-                                  lambda n: schedule(n, cache), assign=_assign, routes={},
+                                  lambda n: schedule(n, cache), stories=StoryIndex, routes={},
                                   story_window=STORY_WINDOW)
             return FeedOutcome(url=feed.url, not_modified=True)
         processed = await deps.process(result.body, result.url, result.content_type, feed.name, now)
@@ -182,7 +182,7 @@ async def _poll_feed(deps: Deps, feed: FeedState, now: datetime, failures: list[
                          title=processed.title)
         ttl = getattr(processed, "ttl_minutes", None)
         res = await deps.call_store(deps.store.record_items, feed.id, meta, processed.items, now,
-                                    lambda n: schedule(n, cache, ttl), assign=_assign,
+                                    lambda n: schedule(n, cache, ttl), stories=StoryIndex,
                                     routes=_routes(deps.settings), story_window=STORY_WINDOW)
         deps.metrics.inc("monitor_articles_new_total", res.new_articles)
         deps.metrics.inc("monitor_matches_total", res.new_matches)
@@ -230,12 +230,6 @@ async def _record_failures(deps: Deps, failures: list[_Failure], now: datetime, 
         await deps.call_store(deps.store.record_failures, rows, now)
     except MonitorError:
         log.exception("could not record %d feed failures", len(rows))
-
-
-def _assign(features: Mapping[str, Any], candidates: Sequence[tuple[int, Sequence[Mapping[str, Any]]]]) -> int | None:
-    f = StoryFeatures.from_dict(dict(features))
-    return assign_story(f, [(sid, [StoryFeatures.from_dict(dict(m)) for m in members])
-                            for sid, members in candidates])
 
 
 def _routes(settings: Settings) -> dict[str, list[tuple[str, str]]]:

@@ -97,13 +97,9 @@ def seed_stories(store: Any, now: datetime, stories: list[tuple[str, Event | Non
             items.append(NewItem(article=article, entry_key=f"v1:seed-{i}-{j}", url_key=f"u:seed-{i}-{j}",
                                  matches=[(m, {"story": i})]))
 
-    def assign(features: Any, candidates: Any) -> int | None:  # sources of story i join story i
-        for sid, members in candidates:
-            if any(m.get("story") == features.get("story") for m in members):
-                return int(sid)
-        return None
+    from tests.test_store import ByStoryLabel  # sources of story i join story i
 
-    store.record_items(fid, FetchMeta(), items, now, now + timedelta(hours=1), assign=assign, routes=routes,
+    store.record_items(fid, FetchMeta(), items, now, now + timedelta(hours=1), stories=ByStoryLabel, routes=routes,
                        story_window=timedelta(days=7))
     store.remove_feed(SEED_FEED)  # never polled
 

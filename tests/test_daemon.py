@@ -95,4 +95,4 @@ def test_run_serves_healthz_and_metrics(tmp_path, feed_server, receiver):
     finally:
         code, err = _stop(proc)
     assert code == 0, err
-    assert receiver.url() not in err and "127.0.0.1:%d/hook" % receiver.port not in err
+    assert receiver.url() not in err and f"127.0.0.1:{receiver.port}/hook" not in err

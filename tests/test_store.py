@@ -31,11 +31,17 @@ def item(n, link=None, story="s1", deliverable=True, matched=True):
                    matches=[(match(), feats)] if matched else [], deliverable=deliverable)
 
 
-def by_story_label(features, candidates):
-    for sid, members in candidates:
-        if any(m.get("story") == features.get("story") for m in members):
-            return sid
-    return None
+class ByStoryLabel:
+    """A story index for tests: articles with the same "story" label form one story."""
+
+    def __init__(self, candidates):
+        self.labels = {m.get("story"): sid for sid, members in candidates for m in members}
+
+    def assign(self, features):
+        return self.labels.get(features.get("story"))
+
+    def add(self, story_id, features):
+        self.labels.setdefault(features.get("story"), story_id)
 
 
 ROUTES = {"openai-money": [("daily", "hook"), ("daily", "slack")]}
@@ -51,7 +57,7 @@ def store(db_url):
 
 def record(store, feed_id, items, now=NOW):
     return store.record_items(feed_id, FetchMeta(etag='"e1"', body_hash="h"), items, now, now + LEASE,
-                              assign=by_story_label, routes=ROUTES, story_window=timedelta(days=7))
+                              stories=ByStoryLabel, routes=ROUTES, story_window=timedelta(days=7))
 
 
 def test_migrations_are_idempotent_and_at_head(store):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from monitor.types import Article, Match
 
@@ -87,8 +87,16 @@ class FetchMeta:
     title: str | None = None
 
 
-# (feature dict of the new article, [(story id, [member feature dicts])]) -> story id to join or None
-StoryAssigner = Callable[[Mapping[str, Any], Sequence[tuple[int, Sequence[Mapping[str, Any]]]]], int | None]
+class StoryIndexLike(Protocol):
+    """Decides which stored story a new matching article joins (see ``monitor.stories.index``)."""
+
+    def assign(self, features: Mapping[str, Any]) -> int | None: ...
+
+    def add(self, story_id: int, features: Mapping[str, Any]) -> None: ...
+
+
+# [(story id, [member feature dicts])] of a topic's recent stories -> an index over them
+StoryIndexFactory = Callable[[Sequence[tuple[int, Sequence[Mapping[str, Any]]]]], StoryIndexLike]
 # new article count -> (next poll time, publishing rhythm): computed once the count is known
 Scheduler = Callable[[int], tuple[datetime, float | None]]
 # topic -> [(digest, sink)] that must receive its new stories

@@ -25,7 +25,8 @@ from monitor.store import (
     Routes,
     Scheduler,
     StoreStats,
-    StoryAssigner,
+    StoryIndexFactory,
+    StoryIndexLike,
 )
 from monitor.store import tables as t
 from monitor.store.outbox import OutboxMixin
@@ -199,7 +200,7 @@ class SqlStore(OutboxMixin):
             s.execute(update(t.Feed), [{"id": fid, **_success(now, nxt)} for fid, nxt in feeds])
 
     def record_items(self, feed_id: int, meta: FetchMeta, items: Sequence[NewItem], now: datetime,
-                     schedule: Scheduler | datetime, *, assign: StoryAssigner, routes: Routes,
+                     schedule: Scheduler | datetime, *, stories: StoryIndexFactory, routes: Routes,
                      story_window: timedelta) -> RecordResult:
         """Store a successful poll in one transaction: feed state, new articles, their matches,
         stories and pending deliveries. Items already stored (same feed entry, or same canonical
@@ -210,14 +211,14 @@ class SqlStore(OutboxMixin):
                                       "body_hash": meta.body_hash}
             if meta.title is not None:
                 values["title"] = meta.title[:500]
-            candidates: dict[str, list[tuple[int, list[Mapping[str, Any]]]]] = {}
+            batch = _MatchBatch()
             for item, article_id in self._insert_new_articles(s, feed_id, items, now):
                 new_articles += 1
                 for match, features in item.matches:
                     new_matches += 1
-                    created = self._file_match(s, article_id, item, match, features, now, assign, routes,
-                                               story_window, candidates)
-                    new_stories += created
+                    new_stories += self._file_match(s, article_id, item, match, features, now, stories, routes,
+                                                    story_window, batch)
+            batch.flush(self, s, now)
             next_poll_at, rhythm = schedule(new_articles) if callable(schedule) else (schedule, None)
             values.update(_success(now, next_poll_at))
             if new_articles:
@@ -262,38 +263,31 @@ class SqlStore(OutboxMixin):
         return [(item, ids[key]) for key, item in fresh.items() if key in ids]
 
     def _file_match(self, s: Session, article_id: int, item: NewItem, match: Any,
-                    features: Mapping[str, Any], now: datetime, assign: StoryAssigner, routes: Routes,
-                    window: timedelta, cache: dict[str, list[tuple[int, list[Mapping[str, Any]]]]]) -> int:
+                    features: Mapping[str, Any], now: datetime, stories: StoryIndexFactory, routes: Routes,
+                    window: timedelta, batch: _MatchBatch) -> int:
         topic = match.topic
-        if self.dialect == "postgresql":  # serialize story assignment per topic across workers
-            s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": zlib.crc32(topic.encode())})
-        if topic not in cache:
-            cache[topic] = self._recent_stories(s, topic, now - window)
-        candidates = cache[topic]
-        story_id = assign(features, candidates)
+        indexes = batch.indexes
+        if topic not in indexes:
+            if self.dialect == "postgresql":  # serialize story assignment per topic across workers
+                s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": zlib.crc32(topic.encode())})
+            indexes[topic] = stories(self._recent_stories(s, topic, now - window))
+        index = indexes[topic]
+        story_id = index.assign(features)
         created = 0
         event = match.event.to_dict() if match.event else None
         if story_id is None:
-            story = t.Story(topic=topic, headline_article_id=article_id, event=event, first_seen=now,
-                            last_seen=now)
-            s.add(story)
-            s.flush()
-            story_id = story.id
-            candidates.append((story_id, [features]))
+            story_id = s.execute(self._insert(t.Story).values(
+                topic=topic, headline_article_id=article_id, event=event, first_seen=now, last_seen=now
+            ).returning(t.Story.id)).scalar_one()
             created = 1
         else:
-            s.execute(update(t.Story).where(t.Story.id == story_id).values(last_seen=now))
-            for sid, members in candidates:
-                if sid == story_id:
-                    members.append(features)
-        s.add(t.MatchRow(article_id=article_id, topic=topic, score=match.score,
-                         reasons=[r.to_dict() for r in match.reasons], event=event,
-                         features=dict(features), story_id=story_id, created_at=now))
+            batch.joined.add(story_id)
+        index.add(story_id, features)
+        batch.matches.append({"article_id": article_id, "topic": topic, "score": match.score,
+                              "reasons": [r.to_dict() for r in match.reasons], "event": event,
+                              "features": dict(features), "story_id": story_id, "created_at": now})
         if item.deliverable:
-            for digest, sink in routes.get(topic, ()):
-                s.execute(self._insert(t.Delivery).values(
-                    story_id=story_id, digest=digest, sink=sink, status="pending", attempts=0,
-                    created_at=now).on_conflict_do_nothing())
+            batch.deliveries.update((story_id, digest, sink) for digest, sink in routes.get(topic, ()))
         return created
 
     def _recent_stories(self, s: Session, topic: str, since: datetime) -> list[tuple[int, list[Mapping[str, Any]]]]:
@@ -338,6 +332,27 @@ class SqlStore(OutboxMixin):
                         notes.append(f"{label}: nothing new for {quiet.days} days (usually every "
                                       f"{f.avg_new_gap_seconds / 3600:.1f} h)")
         return notes
+
+
+class _MatchBatch:
+    """What one ``record_items`` call writes after assigning stories: match rows, stories that
+    gained a source, pending deliveries (insert-or-ignore), each in one statement."""
+
+    def __init__(self) -> None:
+        self.indexes: dict[str, StoryIndexLike] = {}
+        self.matches: list[dict[str, Any]] = []
+        self.joined: set[int] = set()
+        self.deliveries: set[tuple[int, str, str]] = set()
+
+    def flush(self, store: SqlStore, s: Session, now: datetime) -> None:
+        if self.matches:
+            s.execute(store._insert(t.MatchRow), self.matches)
+        if self.joined:
+            s.execute(update(t.Story).where(t.Story.id.in_(sorted(self.joined))).values(last_seen=now))
+        if self.deliveries:
+            s.execute(store._insert(t.Delivery).on_conflict_do_nothing(),
+                      [{"story_id": sid, "digest": d, "sink": k, "status": "pending", "attempts": 0,
+                        "created_at": now} for sid, d, k in sorted(self.deliveries)])
 
 
 def _chunks(seq: Sequence[Any], n: int) -> Iterator[Sequence[Any]]:
