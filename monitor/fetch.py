@@ -120,6 +120,7 @@ class Fetcher:
                             await self._check_resolved(current, safe)
                         continue
                     if resp.status_code == 304:
+                        await resp.aread()  # no body; reading it returns the connection to the pool
                         if not headers and safe not in self._odd_304:
                             self._odd_304.add(safe)
                             log.info("304 Not Modified to an unconditional request feed=%s", safe)

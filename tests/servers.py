@@ -36,16 +36,20 @@ class FeedServer:
         self.routes: dict[str, Route] = {}
         self.hits: Counter[str] = Counter()
         self.requests: list[dict[str, Any]] = []
+        self.peers: list[int] = []   # client port of every request: one per keep-alive connection
         self._lock = threading.Lock()
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
             def log_message(self, *args: Any) -> None:
                 pass
 
             def do_GET(self) -> None:  # noqa: N802
                 path = self.path
                 with outer._lock:
+                    outer.peers.append(self.client_address[1])
                     outer.hits[path] += 1
                     outer.requests.append({"path": path, "headers": dict(self.headers)})
                 route = outer.routes.get(path)

@@ -247,3 +247,20 @@ def test_protocol_error_message_is_short_and_has_no_control_characters():
         run(fetch("https://x.test/feed", transport=httpx.MockTransport(handler)))
     assert e.value.reason == "protocol_error"
     assert len(e.value.message) <= 200 and "\x1b" not in e.value.message
+
+
+def test_304_keeps_the_connection_alive(feed_server):
+    url = feed_server.add("/keep.xml", b"<rss version='2.0'><channel><title>t</title></channel></rss>")
+
+    async def go():
+        client = make_client()
+        try:
+            f = Fetcher(client)
+            first = await f.fetch(url)
+            for _ in range(5):
+                assert (await f.fetch(url, etag=first.etag)).not_modified
+        finally:
+            await client.aclose()
+
+    run(go())
+    assert len(feed_server.requests) == 6 and len(set(feed_server.peers)) == 1
