@@ -41,10 +41,13 @@ class Monitor:
     deps: Deps
     _closers: list[Any] = field(default_factory=list)
     _warned: set[str] = field(default_factory=set)
+    _synced: bool = False
 
     async def poll(self, *, all_feeds: bool = False) -> RunReport:
         self.warn_unavailable_sinks()
-        await self.deps.call_store(self.deps.store.sync_config_feeds, self.settings.feeds, self.deps.clock.now())
+        if not self._synced:  # config feeds -> database, once per loaded config
+            await self.deps.call_store(self.deps.store.sync_config_feeds, self.settings.feeds, self.deps.clock.now())
+            self._synced = True
         report = await poll_once(self.deps, all_feeds=all_feeds)
         if any(d.urgent for d in self.settings.digests):  # urgent stories go out right after the poll
             await send_urgent(self.deps)
