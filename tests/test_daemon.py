@@ -96,3 +96,62 @@ def test_run_serves_healthz_and_metrics(tmp_path, feed_server, receiver):
         code, err = _stop(proc)
     assert code == 0, err
     assert receiver.url() not in err and f"127.0.0.1:{receiver.port}/hook" not in err
+
+
+def _hits(feed_server, path):
+    return feed_server.hits[path]
+
+
+def test_retry_after_and_backoff_with_an_injected_clock(feed_server, receiver, sqlite_url, clock):
+    urls = serve_fixtures(feed_server)[:1]
+    limited = feed_server.add("/limited.xml", b"slow down", status=429, headers={"Retry-After": "7200"}, etag=False)
+    broken = feed_server.add("/broken.xml", b"oops", status=500, etag=False)
+    s = settings(urls + [limited, broken], receiver, sqlite_url, polling={"max_age_days": 100000, "adaptive": False})
+
+    async def scenario():
+        async with make_monitor(s, clock=clock, parse_workers=0) as m:
+            await m.poll()
+            gaps: dict[str, list[float]] = {"/broken.xml": [], "/limited.xml": []}
+            last = dict.fromkeys(gaps, clock.now())
+            for _ in range(12 * 24):  # a day in 5-minute ticks
+                clock.advance(minutes=5)
+                before = {p: _hits(feed_server, p) for p in gaps}
+                await m.poll()
+                for p in gaps:
+                    if _hits(feed_server, p) > before[p]:
+                        gaps[p].append((clock.now() - last[p]).total_seconds() / 60)
+                        last[p] = clock.now()
+            return gaps, await m.deps.call_store(m.deps.store.list_feeds)
+
+    all_gaps, feeds = asyncio.run(scenario())
+    gaps = all_gaps["/broken.xml"]
+    # Retry-After (2 h) is honoured from the first answer on, though the feed's interval is 15 minutes
+    assert all_gaps["/limited.xml"] and all(g >= 120 for g in all_gaps["/limited.xml"])
+    # exponential back-off: the gaps between polls of the failing feed grow, capped at 6 h
+    assert gaps == sorted(gaps) or all(g >= 15 for g in gaps)
+    assert gaps[-1] > gaps[0] and max(gaps) <= 6 * 60 + 5
+    failing = {f.url: f for f in feeds}[broken]
+    assert failing.consecutive_failures == len(gaps) + 1 and failing.last_error.startswith("http_status")
+    assert failing.enabled  # never disabled silently
+
+
+def test_network_outage_does_not_punish_feeds(feed_server, receiver, sqlite_url, clock, caplog):
+    dead = []
+    for _ in range(3):
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            dead.append(f"http://127.0.0.1:{sock.getsockname()[1]}/feed")
+    s = settings(dead, receiver, sqlite_url)
+
+    async def scenario():
+        async with make_monitor(s, clock=clock, parse_workers=0) as m:
+            for _ in range(3):
+                await m.poll()
+                clock.advance(minutes=16)
+            return await m.deps.call_store(m.deps.store.list_feeds)
+
+    with caplog.at_level(logging.WARNING):
+        feeds = asyncio.run(scenario())
+    assert all(f.consecutive_failures == 0 and f.last_error for f in feeds)
+    outage = [r for r in caplog.records if "is our network down" in r.getMessage()]
+    assert len(outage) == 3 and not [r for r in caplog.records if "feed failed" in r.getMessage()]
