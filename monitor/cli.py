@@ -9,6 +9,7 @@ import argparse
 import asyncio
 import json
 import logging
+import re
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -164,10 +165,29 @@ def _explain(args: argparse.Namespace) -> int:
     if not title:
         raise ConfigError("explain: give the article's title (or --title/--summary)")
     topics = _optional_topics(args) or [preset("openai-funding-revenue", name="openai-money")]
-    article = Article(title=title, summary=args.summary)
+    if not args.title and re.match(r"^https?://\S+$", words):
+        article = _stored_article(args, words)  # a URL: the stored article it names (never fetched)
+        print(f"{article.title}\n  {article.source or '-'} | {article.link}\n")
+    else:
+        article = Article(title=title, summary=args.summary)
     for topic in topics:
         print(explain_text(match_article(article, topic)))
     return 0
+
+
+def _stored_article(args: argparse.Namespace, url: str) -> Any:
+    from monitor.store import open_store
+
+    settings = load_settings(args.config, database_url=args.db)
+    store = open_store(settings.database_url)
+    try:
+        store.migrate()
+        article = store.find_article(url)
+    finally:
+        store.close()
+    if article is None:
+        raise ConfigError(f"explain: no stored article has the link {url} (poll first, or give its title)")
+    return article
 
 
 def _feeds(args: argparse.Namespace, settings: Settings) -> int:

@@ -210,3 +210,12 @@ def test_second_daemon_on_the_same_sqlite_file_exits_at_once(tmp_path, feed_serv
     finally:
         code, err = _stop(first)
     assert code == 0, err
+
+
+def test_explain_a_stored_article_by_its_url(cfg):
+    monitor("--config", str(cfg), "poll")
+    out = monitor("--config", str(cfg), "explain",
+                  "https://wire.example/2025/03/31/openai-closes-40-billion-round?utm_source=x").stdout
+    assert "OpenAI closes $40 billion" in out and "MATCH" in out
+    missing = monitor("--config", str(cfg), "explain", "https://nowhere.example/x", check=False)
+    assert missing.returncode == 2 and "no stored article" in missing.stderr

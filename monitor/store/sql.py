@@ -30,6 +30,7 @@ from monitor.store import (
 )
 from monitor.store import tables as t
 from monitor.store.outbox import OutboxMixin
+from monitor.types import Article as ArticleValue
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -227,6 +228,19 @@ class SqlStore(OutboxMixin):
                     values["avg_new_gap_seconds"] = rhythm
             s.execute(update(t.Feed).where(t.Feed.id == feed_id).values(**values))
         return RecordResult(new_articles, new_matches, new_stories)
+
+    def find_article(self, url: str) -> ArticleValue | None:
+        """The stored article whose link (or canonical link) is ``url``, the most recent first."""
+        from monitor.dedupe import url_key
+
+        key = url_key(ArticleValue(title="", link=url))
+        with self._tx() as s:
+            row = s.scalars(select(t.Article).where(or_(t.Article.link == url, t.Article.url_key == key))
+                            .order_by(t.Article.id.desc()).limit(1)).first()
+            if row is None:
+                return None
+            return ArticleValue(title=row.title, summary=row.summary, link=row.link, published=row.published,
+                                source=row.source, lang=row.lang)
 
     def _insert_new_articles(self, s: Session, feed_id: int, items: Sequence[NewItem],
                              now: datetime) -> list[tuple[NewItem, int]]:
