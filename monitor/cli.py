@@ -66,7 +66,7 @@ def _parser() -> argparse.ArgumentParser:
     feeds = sub.add_parser("feeds", help="manage feeds")
     fsub = feeds.add_subparsers(dest="feeds_command", metavar="ACTION", required=True)
     fsub.add_parser("list", help="list feeds with their health")
-    add = fsub.add_parser("add", help="add a feed URL")
+    add = fsub.add_parser("add", help="add a feed URL, or a site whose page declares its feed")
     add.add_argument("url")
     add.add_argument("--name", default="")
     rm = fsub.add_parser("remove", help="disable a feed (its history is kept)")
@@ -208,8 +208,13 @@ def _feeds(args: argparse.Namespace, settings: Settings) -> int:
                 FeedConfig(url=args.url)
             except ValueError:
                 raise ConfigError(f"feeds add: not an http(s) URL: {args.url!r}") from None
-            added = store.add_feed(args.url, args.name, now)
-            print(("added " if added else "already present (enabled) ") + args.url)
+            from monitor.discover import discover
+
+            url, title = discover(args.url)
+            if url != args.url:
+                print(f"{args.url} declares the feed {url}" + (f" ({title})" if title else ""))
+            added = store.add_feed(url, args.name or title, now)
+            print(("added " if added else "already present (enabled) ") + url)
         elif action == "remove":
             print(("disabled " if store.remove_feed(args.url) else "no enabled feed ") + args.url)
         elif action == "import":

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import NEGATIVE_TITLES, POSITIVE_TITLES, all_source_titles, config_dict, serve_fixtures
+from tests.helpers import FEEDS, NEGATIVE_TITLES, POSITIVE_TITLES, all_source_titles, config_dict, serve_fixtures
 
 ROOT = Path(__file__).parent.parent
 
@@ -92,15 +92,17 @@ def test_feeds_list_prints_full_urls_when_piped(cfg, feed_server):
     assert feed_server.url("/en.xml") in out and len(out) == 6
 
 
-def test_feeds_add_remove_import_export(cfg, tmp_path):
-    monitor("--config", str(cfg), "feeds", "add", "https://extra.example/rss")
+def test_feeds_add_remove_import_export(cfg, tmp_path, feed_server):
+    extra = feed_server.add("/extra.xml", (FEEDS / "openai_fr.xml").read_bytes())
+    assert f"added {extra}" in monitor("--config", str(cfg), "feeds", "add", extra).stdout
     opml = monitor("--config", str(cfg), "feeds", "export").stdout
-    assert "https://extra.example/rss" in opml
-    monitor("--config", str(cfg), "feeds", "remove", "https://extra.example/rss")
-    assert "https://extra.example/rss" not in monitor("--config", str(cfg), "feeds", "list").stdout
+    assert extra in opml
+    monitor("--config", str(cfg), "feeds", "remove", extra)
+    assert extra not in monitor("--config", str(cfg), "feeds", "list").stdout.split()
     f = tmp_path / "in.opml"
     f.write_text(opml)
-    assert "imported 1 new" in monitor("--config", str(cfg), "feeds", "import", str(f)).stdout or True
+    assert "imported 0 new feeds (7 in the file)" in monitor("--config", str(cfg), "feeds", "import", str(f)).stdout
+    assert extra in monitor("--config", str(cfg), "feeds", "list").stdout.split()  # import re-enables it
     bad = monitor("--config", str(cfg), "feeds", "add", "ftp://x", check=False)
     assert bad.returncode == 2 and "not an http(s) URL" in bad.stderr
 
@@ -219,3 +221,15 @@ def test_explain_a_stored_article_by_its_url(cfg):
     assert "OpenAI closes $40 billion" in out and "MATCH" in out
     missing = monitor("--config", str(cfg), "explain", "https://nowhere.example/x", check=False)
     assert missing.returncode == 2 and "no stored article" in missing.stderr
+
+
+def test_feeds_add_discovers_the_feed_of_a_page(cfg, feed_server):
+    feed_server.add("/site/", b'<html><head><link rel="alternate" type="application/rss+xml" title="Wire" '
+                              b'href="/en.xml"></head><body>hi</body></html>', content_type="text/html")
+    out = monitor("--config", str(cfg), "feeds", "add", feed_server.url("/site/")).stdout
+    assert f"declares the feed {feed_server.url('/en.xml')}" in out
+    feed_server.add("/plain/", b"<html><body>no feed here</body></html>", content_type="text/html")
+    p = monitor("--config", str(cfg), "feeds", "add", feed_server.url("/plain/"), check=False)
+    assert p.returncode == 2 and "declares none" in p.stderr
+    out = monitor("--config", str(cfg), "feeds", "add", "https://extra.invalid/rss", check=False)
+    assert out.returncode == 2 and "cannot fetch" in out.stderr
