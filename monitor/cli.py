@@ -75,6 +75,8 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("file")
     fsub.add_parser("export", help="print the enabled feeds as OPML")
 
+    sub.add_parser("demo", help="offline demo: poll bundled sample feeds, print the digest, write it as HTML")
+
     db = sub.add_parser("db", help="database maintenance")
     dbsub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     dbsub.add_parser("upgrade", help="apply schema migrations")
@@ -110,6 +112,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _with_input(args.file, lambda f: cli_cluster_jsonl(f, sys.stdout))
     if cmd == "explain":
         return _explain(args)
+    if cmd == "demo":
+        from monitor.demo import run_demo
+
+        return run_demo(sys.stdout)
     settings = load_settings(args.config, database_url=args.db)
     if cmd == "db":
         from monitor.store import open_store

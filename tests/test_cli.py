@@ -233,3 +233,15 @@ def test_feeds_add_discovers_the_feed_of_a_page(cfg, feed_server):
     assert p.returncode == 2 and "declares none" in p.stderr
     out = monitor("--config", str(cfg), "feeds", "add", "https://extra.invalid/rss", check=False)
     assert out.returncode == 2 and "cannot fetch" in out.stderr
+
+
+def test_demo_runs_offline_and_ends_with_the_html_path(tmp_path):
+    out = monitor("demo", env={"HOME": str(tmp_path)}).stdout.strip().splitlines()
+    page = Path(out[-1])
+    assert page.is_absolute() and page.exists()
+    html = page.read_text()
+    assert "OpenAI" in html and "Example Tech Wire" in html
+    assert "Sources (2)" in "\n".join(out)  # the French and German reports of one revenue figure
+    import shutil
+
+    shutil.rmtree(page.parent)
