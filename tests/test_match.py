@@ -383,3 +383,84 @@ def test_whitespace_and_format_chars_do_not_change_the_decision(pad: str) -> Non
     base = check("OpenAI closes $6.6 billion round")
     other = check(pad + "OpenAI" + pad + " closes $6.6 billion" + pad + " round" + pad)
     assert base.matched == other.matched
+
+
+# ------------------------------------------------------------------ generalization classes (written for these tests)
+# Each class is a principle, checked in several languages: the money's owner is the sentence's subject, not a
+# company named as a rival at the end, a former employer, a customer, a buyer or a defendant.
+
+SUBJECT_CLASSES = [
+    # another lab's money, the entity only the comparison at the clause's end
+    ("en", "rival at end", "Anthropic pulls in $25 billion as it tries to keep pace with OpenAI", ""),
+    ("en", "rival at end", "Cohere lands $600 million in a push to go up against OpenAI", ""),
+    ("en", "rival at end", "Mistral's sales triple as the lab gains ground on OpenAI", ""),
+    ("fr", "rival at end", "Mistral AI boucle 2 milliards d'euros pour tenir tête à OpenAI", ""),
+    ("de", "rival at end", "Aleph Alpha holt 500 Millionen Euro, um zu OpenAI aufzuholen", ""),
+    ("es", "rival at end", "xAI capta 12.000 millones de dólares para plantar cara a OpenAI", ""),
+    ("pt", "rival at end", "Startup francesa capta US$ 2 bilhões para enfrentar a OpenAI", ""),
+    ("it", "rival at end", "Anthropic raccoglie 5 miliardi per sfidare OpenAI", ""),
+    ("nl", "rival at end", "Anthropic haalt 5 miljard dollar op om OpenAI bij te benen", ""),
+    ("ja", "rival at end", "グーグル系新興、50億ドルを調達 オープンAIを猛追", ""),
+    ("zh", "rival at end", "某AI公司融资50亿美元，紧追OpenAI", ""),
+    # a startup of former staff
+    ("en", "former staff", "Robotics lab started by a one-time OpenAI researcher is raising $500 million", ""),
+    ("de", "former staff", "Das Start-up des ehemaligen OpenAI-Forschungschefs sammelt eine Milliarde Dollar ein", ""),
+    ("zh", "former staff", "前OpenAI研究主管创立的初创公司完成10亿美元融资", ""),
+    ("en", "former staff", "A new lab, OpenAI's former safety lead's startup, is valued at $4 billion", ""),
+    # suppliers paid by the entity, customers' earnings, damages
+    ("en", "supplier", "Chipmaker wins order worth $8 billion from OpenAI", ""),
+    ("en", "supplier", "Cloud firm invests $5 billion in new capacity in Texas to serve OpenAI", ""),
+    ("en", "customer", "Cloud provider's quarterly revenue jumps 90%, driven by OpenAI", ""),
+    ("en", "customer", "Chip designer's sales beat forecasts on demand from customers including OpenAI", ""),
+    ("fr", "customer", "Le chiffre d'affaires du fournisseur de puces s'envole grâce à OpenAI", ""),
+    ("de", "customer", "Umsatz des Cloud-Anbieters verdoppelt sich dank OpenAI", ""),
+    ("en", "damages", "Billionaire's lawsuit against OpenAI seeks as much as $90 billion", ""),
+    ("en", "rival possessive", "Tech giant invests another $2 billion in Anthropic, OpenAI's biggest rival", ""),
+    # 'the startup' in the summary belongs to the company the title names, or to nobody
+    ("fr", "reference", "La pépite parisienne double sa valorisation",
+     "La start-up, qui tient tête à OpenAI, vaut désormais 14 milliards d'euros."),
+    ("en", "reference", "Seoul AI lab doubles its valuation",
+     "The startup, which positions itself against OpenAI, is now worth $3 billion."),
+    # Japanese: a space opens a new phrase, so the entity after it is not the money's owner
+    ("ja", "new phrase", "新興企業、30億ドルを調達 オープンAIに迫る", ""),
+]
+
+
+@pytest.mark.parametrize(("lang", "why", "title", "summary"), SUBJECT_CLASSES,
+                         ids=[f"{n[0]}:{n[1]}:{n[2][:30]}" for n in SUBJECT_CLASSES])
+def test_money_of_others(lang: str, why: str, title: str, summary: str) -> None:
+    m = check(title, summary)
+    assert not m.matched, explain_text(m)
+
+
+INDIRECT_POSITIVES = [
+    ("en", "OpenAI now rakes in roughly $1.5 billion every month", ""),
+    ("en", "The ChatGPT maker is making about $20 billion a year, its finance chief says", ""),
+    ("en", "Employees of the company behind ChatGPT will be allowed to offload some of their stock", ""),
+    ("fr", "Les employés d'OpenAI pourront vendre une partie de leurs titres", ""),
+    ("fr", "OpenAI génère 1 milliard de dollars par mois", ""),
+    ("de", "OpenAI-Beschäftigte dürfen einen Teil ihrer Aktien verkaufen", ""),
+    ("de", "OpenAI weist Nettoverlust von 11 Milliarden Dollar aus", ""),
+    ("es", "Los trabajadores de OpenAI podrán vender parte de sus acciones", ""),
+    ("it", "I dipendenti di OpenAI potranno vendere parte delle loro azioni", ""),
+    ("pt", "Funcionários da OpenAI poderão vender parte de suas ações", ""),
+    ("nl", "Werknemers van OpenAI mogen een deel van hun aandelen verkopen", ""),
+    ("nl", "Investeerder steekt nog eens 20 miljard dollar in OpenAI", ""),
+    ("it", "OpenAI incassa 2 miliardi al mese dagli abbonamenti", ""),
+    ("en", "Open-AI closes $8 billion round at $300 billion valuation", ""),
+    ("en", "#OpenAI in talks to raise $30 billion", ""),
+    ("zh", "软银投资 OpenAI 300亿美元", ""),
+    ("en", "OpenAI raises $30 billion to compete with Google", ""),
+]
+
+
+@pytest.mark.parametrize(("lang", "title", "summary"), INDIRECT_POSITIVES,
+                         ids=[f"{p[0]}:{p[1][:40]}" for p in INDIRECT_POSITIVES])
+def test_indirect_positive(lang: str, title: str, summary: str) -> None:
+    m = check(title, summary)
+    assert m.matched, explain_text(m)
+
+
+@pytest.mark.parametrize("title", ["Open-AI research grant for local university", "#OpenAI launches new voice mode"])
+def test_spelling_variants_need_a_money_fact(title: str) -> None:
+    assert not check(title).matched

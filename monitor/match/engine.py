@@ -37,13 +37,18 @@ _GAP_ARTICLE = re.compile(r"[\s\"'(]*(?:(?:the|a|an|la|le|les|l'|el|los|las|die|
                           r"do|da|dos|das|del|di|du|des|d'|of|de la|米|美国)\s*)?[\s\"'(]*$")
 _COMMA = re.compile(r"[,;:(（、，]")
 _POSSESSIVE_WHY = "possessive of something else"
+_OTHERS_MONEY = frozenset({"the entity is not its subject", "entity not the recipient"})
 # ", valued at $300B," / ", valorisée 500 milliards de dollars depuis ...,": an appositive restates a known figure
 _APPOSITIVE = re.compile(r",\s*(?:(?:last|recently|most recently|now|currently|already|dernierement|deja|zuletzt|"
                          r"jetzt|ya|gia|ja)\s+)?$")
 # A money word after the entity's name is the entity's only when linked to it: "revenue of", "invest in".
-_LINK = re.compile(r"(?:[\s\-]+[^\s,;:]+){0,2}?[\s\-]*(?<![a-z])(?:of|for|in|into|at|d'|de|du|des|di|"
+# The words between may not open another clause ("raises $10B to compete with OpenAI", "para enfrentar a").
+_CLAUSE_WORD = (r"(?:to|para|pour|afin|um|zu|per|om|te|as|while|amid|after|against|with|than|como|comme|wie|and|"
+                r"et|und|y|e|but|mais|pero|ma|mas|maar|aber|while|amid|despite|trotz|malgre|pese|mientras|tandis|"
+                r"wahrend|mentre|enquanto|terwijl|vs|versus|contre|gegen|contra|contro|tegen)(?![a-z])")
+_LINK = re.compile(r"(?:[\s\-]+(?!" + _CLAUSE_WORD + r")[^\s,;:]+){0,2}?[\s\-]*(?<![a-z])(?:of|for|in|into|at|d'|de|du|des|di|"
                    r"del|della|dei|dell'|da|do|dos|das|von|van|der|fur|bei|en|dans|na|no|em|nella|nel|aan|a|au|aux|"
-                   r"pour|per|par)(?:\s+(?:the|la|le|les|l'|el|il|lo|a|o|der|die|das|den|het|de))?[\s']*|[\s']*")
+                   r"pour|per|par)(?:\s+(?:the|la|le|les|l'|el|il|lo|a|o|der|die|das|den|het|de))?[\s']*|'?")
 # Another noun takes over as the subject between the entity and the money word ("OpenAI alumni's startup raises").
 _OTHER_SUBJECT = re.compile(r"(?<![a-z])(?:startup|start-up|company|firm|venture|lab|business|spinout|spin-off|"
                             r"societe|entreprise|jeune pousse|firma|unternehmen|empresa|compania|societa|azienda|"
@@ -51,7 +56,17 @@ _OTHER_SUBJECT = re.compile(r"(?<![a-z])(?:startup|start-up|company|firm|venture
 # The value of a deal or contract is not a valuation of the entity.
 _DEAL_BEFORE = re.compile(r"(?<![a-z])(?:deal|deals|contract|contracts|agreement|pact|order|orders|accord|acuerdo|"
                           r"contrat|vertrag|contratto|acordo|transaction)s?(?![a-z])[^,;]{0,12}$")
+# "invest $10B in OpenAI": the entity follows at once (an article, a descriptor), not after another clause or name
+# ("invests $14B in Scale AI in a bid to catch up to OpenAI").
+_RECIPIENT_GAP = re.compile(r"(?:[\s\-'\"]*(?!" + _CLAUSE_WORD + r"|(?:in|into|of|at|on|from|for|dans|en|em|na|no|a|aan|"
+                            r"su|di|de|del|da|du|des|von|van|bei)(?![a-z]))[^\s,;:]+){0,3}[\s\-'\"]*")
+# ", qui défie OpenAI,": a mention inside a relative clause describes someone else, unless the clause is the money
+_RELATIVE = re.compile(r",\s*(?:which|who|that|qui|que|quien|quienes|die|der|welche|welcher|che|cui|dat|wat|"
+                       r"a qual|o qual|la cual|el cual)\s[^,;:(]*$")
 _CJK_GAP = re.compile(r"[^\sa-z0-9,;:，、。]{0,4}")
+_ZH_GAP = re.compile(r"\s?[^\sa-z0-9,;:，、。]{0,4}")   # "投资 OpenAI"; in Japanese a space starts a new phrase
+_KANA = re.compile("[\u3040-\u30ff]")
+_HAN = re.compile("[\u3400-\u9fff]")
 _PARTICIPLE = re.compile(r"valued|valorise|avaliad|valutat|valorad|bewertet|gewaardeerd")
 
 
@@ -181,6 +196,12 @@ def _classify_mentions(s: Sentence, topic: Topic) -> None:
         for _, he, ht in adj:
             if he <= start and start - he <= 18 and _GAP_ARTICLE.match(f, he, start):
                 m.core, m.why = False, f"after '{ht.text}'"
+        if m.core and "," in f[s.start:start]:
+            rel = _RELATIVE.search(f, max(s.start, start - 80), start)
+            stop = _COMMA.search(f, end, s.end)
+            clause_end = stop.start() if stop else s.end
+            if rel and not any(h[2].role == "cue" and rel.start() <= h[0] and h[1] <= clause_end for h in s.hits):
+                m.core, m.why = False, "inside a relative clause"
 
 
 def _amount_near(s: Sentence, start: int, end: int, before: int = 30, after: int = 45) -> bool:
@@ -217,7 +238,7 @@ def _live_cues(s: Sentence, kinds: frozenset[str]) -> None:
         if t.needs_amount and not _amount_near(s, cue.start, cue.end):
             cue.live, cue.why = False, "no amount"
         elif t.entity_after and not any((m.core or m.why == _POSSESSIVE_WHY) and cue.end <= m.start <= cue.end + 40
-                                        for m in s.mentions):
+                                        and _RECIPIENT_GAP.fullmatch(f, cue.end, m.start) for m in s.mentions):
             cue.live, cue.why = False, "entity not the recipient"
         elif any(a <= cue.start < b for a, b in bg_spans):
             cue.live, cue.why = False, "background restatement"
@@ -268,7 +289,9 @@ def _anchored(s: Sentence, cue: Cue) -> bool:
         if m.start >= cue.end and m.start - cue.end <= 70 and not cue.term.text.endswith(" from"):
             # "invest $10 billion in OpenAI": read the link after the amount
             gap = max([cue.end] + [a.end for a in s.amounts if cue.end <= a.start and a.end <= m.start])
-            if m.start - gap <= 40 and (_LINK.fullmatch(f, gap, m.start) or _CJK_GAP.fullmatch(f, gap, m.start)):
+            if m.start - gap <= 40 and (_LINK.fullmatch(f, gap, m.start) or _CJK_GAP.fullmatch(f, gap, m.start)
+                                        or (_ZH_GAP.fullmatch(f, gap, m.start) and _HAN.match(f, cue.end - 1)
+                                            and not _KANA.search(f, s.start, s.end))):
                 return True
     return False
 
@@ -327,8 +350,9 @@ def analyze(article: Article, topic: Topic) -> Analysis:
 def _decide(an: Analysis, topic: Topic) -> None:
     title = [] if an.title_is_caption else an.title
     t_pos = [s for s in title if s.positive]
-    t_cue = any(s.live_cues() for s in title)
     t_core = any(s.core_mentions() for s in title)
+    # a title whose money word belongs to someone else ("Mistral double sa valorisation") is someone else's news
+    t_cue = any(c.live or (not t_core and c.why in _OTHERS_MONEY) for s in title for c in s.cues)
     if not t_pos and t_core and not t_cue:
         for s in title:
             s.other = topic.compiled.other.finditer(s.text[s.start:s.end])

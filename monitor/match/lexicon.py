@@ -47,6 +47,8 @@ CUES: dict[str, dict[str, list[str]]] = {
             "shares from current and former", "stock owned by its current", "shares held by current",
             "sell shares", "sold shares", "sell stock", "sold stock", "sell* $ of stock", "sell* $ of shares",
             "sold $ of shares", "sold $ of stock", "sell* $ in shares", "sold $ in shares", "cash out",
+            r"re:(?<![a-z])(?:sell|sells|selling|sold|offload\w*|unload\w*|cash\w* in) (?:[\w'-]+ ){0,5}?"
+            r"(?:shares|stock|stakes|holdings|equity)(?![a-z])",
             "existing shares",
         ],
         "credit": [
@@ -66,6 +68,11 @@ CUES: dict[str, dict[str, list[str]]] = {
             "spen* $ on >", "paid $ for >", "grew", "growth", "financial projections", "projections",
             "financials", "finances", "financial documents", "financial data", "financial disclosures",
             "first-half numbers", "numbers show", "business grew",
+            "brings in $", "bringing in $", "brought in $", "rakes in $", "raked in $", "raking in $", "takes in $",
+            "took in $", "taking in $", "hauls in $", "hauled in $", "earns $", "earned $", "earning $",
+            "makes $ a year", "making $ a year", "made $ a year", "makes $ per year", "making $ per year",
+            "makes $ annually", "making $ annually", "made $ annually", "making $ a month", "made $ a month",
+            "makes $ per month", "making $ per month",
         ],
         "loss": [
             "loss", "losses", "net loss", "lost $", "lose* $", "losing $", "losing money",
@@ -100,13 +107,16 @@ CUES: dict[str, dict[str, list[str]]] = {
             "rachat d'actions", "rachetaient des titres", "rachèteraient des titres", "racheté des titres",
             "actions de salariés", "titres détenus par des salariés", "salariés", "offre de rachat", "opa",
             "actionnariat salarié", "marché secondaire",
+            r"re:(?<![a-z])(?:vendre|vendront|vendent|vend|ceder|cedent|cede|cederont|ceda|revendre|ecouler) "
+            r"(?:[\w'-]+ ){0,5}?(?:actions|titres|parts|participations)(?![a-z])",
         ],
         "credit": ["ligne de crédit", "facilité de crédit", "crédit renouvelable", "dette", "prêt", "emprunt"],
         "ipo": ["introduction en bourse", "entrée en bourse", "entrer en bourse", "cotation", "ipo"],
         "revenue": [
             "chiffre d'affaires", "revenus", "revenu", "recettes", "ventes", "rythme annuel",
             "revenus annualisés", "annualisé", "annualisés", "revenus annuels", "récurrents", "engrangé",
-            "engrange", "croissance", "projections", "prévisions", "finances",
+            "engrange", "croissance", "projections", "prévisions", "finances", "génère $", "générait $",
+            "a généré $", "empoche $", "encaisse $", "facture $", "réalise $ de",
         ],
         "loss": [
             "pertes", "perte", "déficitaire", "déficit", "perd $", "perdu $", "perdra $", "perdrait $",
@@ -129,13 +139,15 @@ CUES: dict[str, dict[str, list[str]]] = {
         "share_sale": [
             "anteilsplatzierung", "aktienverkauf", "anteilsverkauf", "mitarbeiteraktien", "aktien verkaufen",
             "anteile verkaufen", "übernahmeangebot", "rückkaufangebot",
+            r"re:(?<![a-z])(?:aktien|anteile)(?: [\w-]+){0,5}? (?:verkaufen|veraussern|abgeben|zu verkaufen)(?![a-z])",
+            r"re:(?<![a-z])(?:verkaufen|verkauft|veraussern|veraussert) (?:[\w-]+ ){0,4}?(?:aktien|anteile)(?![a-z])",
         ],
         "credit": ["kreditlinie", "kreditrahmen", "kredit", "kredite", "schulden", "darlehen", "anleihe"],
         "ipo": ["börsengang", "an die börse", "ipo", "börsennotierung"],
         "revenue": [
             "umsatz", "umsätze", "*umsatz", "jahresumsatz", "umsatzbeteiligung", "*umsatzbeteiligung", "umsetzen",
             "erlös", "erlöse", "einnahmen",
-            "annualisiert*",
+            "annualisiert*", "erwirtschaftet $", "nimmt $ ein", "setzt $ um", "verdient $",
             "wachstum", "finanzen", "prognose", "prognosen",
         ],
         "loss": [
@@ -157,13 +169,16 @@ CUES: dict[str, dict[str, list[str]]] = {
         ],
         "share_sale": [
             "venta de acciones", "vender acciones", "acciones de empleados", "oferta pública", "opa",
+            r"re:(?<![a-z])(?:vender|venderan|venden|vende|vendieron|ceder|traspasar) (?:[\w'-]+ ){0,5}?"
+            r"(?:acciones|titulos|participaciones)(?![a-z])",
             "mercado secundario",
         ],
         "credit": ["línea de crédito", "crédito", "deuda", "préstamo"],
         "ipo": ["salida a bolsa", "salir a bolsa", "opv", "ipo", "cotizar en bolsa"],
         "revenue": [
             "ingresos", "facturación", "ventas", "ingresa* $", "ingresó $", "factura* $", "facturó $",
-            "ingresos anualizados", "ingresos recurrentes",
+            "ingresos anualizados", "ingresos recurrentes", "ha facturado $", "genera $", "generó $",
+            "gana $", "ganó $",
             "reparto de ingresos", "crecimiento", "proyecciones",
         ],
         "loss": [
@@ -179,10 +194,13 @@ CUES: dict[str, dict[str, list[str]]] = {
             "punta $ su >", "investitori", "aumento di capitale", "iniezione",
         ],
         "valuation": ["valutazione", "valutata", "valutato", "valuta", "vale $", "varrebbe", "più valutata"],
-        "share_sale": ["cessione di azioni", "vendita di azioni", "ceduto azioni", "azioni dei dipendenti", "opa"],
+        "share_sale": ["cessione di azioni", "vendita di azioni", "ceduto azioni", "azioni dei dipendenti", "opa",
+                       r"re:(?<![a-z])(?:vendere|venderanno|vendono|vende|cedere|cederanno) (?:[\w'-]+ ){0,5}?"
+                       r"(?:azioni|quote|titoli)(?![a-z])"],
         "credit": ["linea di credito", "credito", "debito", "prestito"],
         "ipo": ["quotazione", "ipo", "sbarco in borsa"],
-        "revenue": ["ricavi", "fatturato", "entrate", "vendite", "ricavi annualizzati", "crescita"],
+        "revenue": ["ricavi", "fatturato", "entrate", "vendite", "ricavi annualizzati", "crescita", "incassa $",
+                    "incassato $", "genera $", "fattura $", "guadagna $"],
         "loss": [
             "perdita", "perdite", "perde $", "perso $", "perderà $", "bruciato $", "brucia $", "in rosso", "utile",
             "utili",
@@ -198,10 +216,12 @@ CUES: dict[str, dict[str, list[str]]] = {
         "valuation": ["avaliação", "avaliada", "avaliado", "avalia", "avaliaria", "vale $", "valer $",
         "passa a valer", "valorização"],
         "share_sale": ["venda de ações", "vender ações", "ações de funcionários", "oferta pública",
-        "mercado secundário"],
+        "mercado secundário", r"re:(?<![a-z])(?:vender|venderao|vendem|vende|ceder) (?:[\w'-]+ ){0,5}?"
+                              r"(?:acoes|participacoes)(?![a-z])"],
         "credit": ["linha de crédito", "crédito rotativo", "crédito", "dívida", "empréstimo"],
         "ipo": ["abertura de capital", "ipo", "entrada na bolsa", "oferta pública inicial"],
-        "revenue": ["receita", "receitas", "faturamento", "vendas", "receita anualizada", "crescimento"],
+        "revenue": ["receita", "receitas", "faturamento", "vendas", "receita anualizada", "crescimento", "fatura $",
+                    "faturou $", "gera $", "gerou $", "ganha $", "arrecada $"],
         "loss": ["prejuízo", "prejuízos", "perdas", "perda", "perde $", "perdeu $", "perderá $", "queima $", "lucro",
         "lucrativa"],
     },
@@ -213,10 +233,12 @@ CUES: dict[str, dict[str, list[str]]] = {
             "investeert in >", "investeren in >", "investeerders", "kapitaalinjectie",
         ],
         "valuation": ["waardering", "gewaardeerd", "waard", "waarde van $"],
-        "share_sale": ["aandelenverkoop", "verkoop van aandelen", "werknemersaandelen"],
+        "share_sale": ["aandelenverkoop", "verkoop van aandelen", "werknemersaandelen",
+                       r"re:(?<![a-z])aandelen (?:[\w'-]+ ){0,4}?(?:verkopen|verkocht|van de hand doen)(?![a-z])",
+                       r"re:(?<![a-z])(?:verkopen|verkoopt|verkocht) (?:[\w'-]+ ){0,4}?aandelen(?![a-z])"],
         "credit": ["kredietlijn", "krediet", "schuld", "lening"],
         "ipo": ["beursgang", "naar de beurs", "ipo"],
-        "revenue": ["omzet", "*omzet", "inkomsten", "jaaromzet", "opbrengsten", "groei"],
+        "revenue": ["omzet", "*omzet", "inkomsten", "jaaromzet", "opbrengsten", "groei", "verdient $", "haalt $ binnen"],
         "loss": ["verlies", "verliezen", "*verlies", "verliest $", "verloor $", "winst", "winstgevend"],
     },
     "ja": {
@@ -278,24 +300,45 @@ NOT_SUBJECT_NEAR: list[str] = [
     "cofounder of", "founder of", "alumni of", "veterans of", "defected from", "poached from", "overtak*",
     "surpass*", "outpac*", "far from", "invested by", "backed by", "bought by", "reliance on", "lead over",
     "dependence on", "supplier to", "to supply", "chaired by", "funded by",
+    "started by", "launched by", "set up by", "created by", "spun out of", "one-time", "onetime", "erstwhile",
+    "lancée par", "créée par", "creada por", "creado por", "creata da", "fondato da", "criada por", "opgericht door",
+    "keep* pace with", "keeping pace with", "gain* ground on", "gaining ground on", "within reach of",
+    "take* aim at", "taking aim at", "catch* up to", "catch up", "catching up", "second only to", "trail*",
+    "head-to-head with", "go up against", "goes up against", "square off against", "on the heels of",
+    "in pursuit of", "pursu*", "hot on", "bet against", "to counter", "to dethrone", "to unseat", "to beat",
+    "to topple", "to match", "to rival", "to challenge", "mimic*",
+    
+    "customers including", "clients including", "customers like",
+    "clients like", "customers such as", "clients such as", "its stake in", "its investment in",
+    "seeks damages from", "damages from", "claim against", "claims against", "lawsuit against", "suit against",
+    "case against", "sues", "suing", "sued",
     # fr
     "rivale", "concurrent", "concurrente", "concurrents", "concurrenc*", "rivaliser avec", "compet*", "konkurrier*",
     "competir con", "competir com", "competere con", "concurreren met", "rivalizar con", "herausfordern",
     "alternative à", "ancien", "ancienne", "anciens",
     "cofondateur", "cofondatrice", "fondée par", "fondé par", "passé par", "passée par", "loin de", "loin des",
-    "rattraper", "à l'instar",
+    "rattraper", "à l'instar", "défie", "défient", "défier", "talonne", "talonner", "se rapproche d'",
+    "se rapprocher d'", "contrer", "distancer", "détrôner", "tenir tête", 
+    "clients dont", "clients comme", "poursuit", "poursuivre", "réclame", "réclamer", "à l'encontre d'",
+    
     # de
     "konkurrent", "konkurrenten", "antwort auf", "alternative zu", "ehemalige", "ehemaliger", "früherer",
-    "mitgründer von", "gegründet von",
+    "mitgründer von", "gegründet von", "früher*", "ehemalig*", "einstig*", "aufzuholen", "holt auf",
+    "gleichzuziehen", "mitzuhalten", "herauszufordern", "herausforder*", "kunden wie", "darunter",
+    "verklagt", "fordert von", 
     # es / it / pt / nl
     "competidor", "competidora", "antiguo", "antigua", "exdirectiv*", "exdirector*", "exempleado*", "exinvestigador*",
     "excientific*", "exejecutiv*", "exmiembro*", "exdirigente*", "exresponsable*", "cofundador", "cofundadora",
     "fundada por", "fundado por",
     "investidos por", "invertidos por", "concorrente", "concorrenti", "lontana da", "lontana dai", "lontano da",
+    "plantar cara", "planta cara", "enfrentar*", "enfrentarse", "alcanzar a", "se acerca a", "acercarse a",
+    "desafiar", "desafia", "demanda a", "ex", "sfidare", "sfida", "insegu*",
+    "raggiungere", "rivalizar com", "alcançar", "bij te benen", "inhalen",
+    "uitdag*", "waaronder", 
     "cofondatore", "fondata da", "ex-cientista", "ex-pesquisador", "ex-executivo", "antigo", "antiga",
     "rivaal", "voormalig", "oud-",
     # ja / zh
-    "対抗", "ライバル", "競合", "出身", "对标", "中国版",
+    "対抗", "ライバル", "競合", "出身", "对标", "中国版", "逼近", "比肩", "挑战", "仅次于", "紧追", "追赶", "赶超",
 ]
 # Function words that make a mention a comparison only when they stand right before it.
 NOT_SUBJECT_ADJ: list[str] = [
@@ -303,7 +346,12 @@ NOT_SUBJECT_ADJ: list[str] = [
     "leaving", "quit", "challenge", "customer", "customers", "clients", "partner", "partners",
     "partnered with", "supplies", "supply", "comme", "devant", "derrière", "face à", "dépasse", "partenaire",
     "wie", "gegen", "hinter", "partner", "como", "frente a", "por delante de", "detrás de", "empresas como",
-    "zoals", "超越", "追赶", "parceira", "parceiro",
+    "zoals", "超越", "追赶", "parceira", "parceiro", "including", "notamment", "dont", "tra cui", "incluida",
+    "incluido", "inclusive",
+    "thanks to", "helped by", "driven by", "fueled by", "fuelled by", "boosted by", "lifted by", "buoyed by",
+    "orders from", "order from", "demand from", "grâce à", "portée par", "porté par", "dank", "contre",
+    "gracias a", "contra", "grazie a", "contro", "graças a", "dankzij", "tegen",
+    "re:(?<![目之此以从提年月日当眼])前",
 ]
 NOT_SUBJECT_AFTER: list[str] = [
     "-compatible", " compatible", " compatibility", "-kompatibel", "-kompatible", "-backed", " backed",
@@ -321,6 +369,10 @@ NOT_SUBJECT_AFTER: list[str] = [
     "出身者",
     "最主要的竞争对手", "的竞争对手", "竞争对手", "的对手", "对手", "のライバル", "に対抗", "出身", "元幹部",
     "-style", " style", " killer",
+    "を追う", "を追い", "を猛追", "に迫る", "に迫り", "に挑む", "に挑み", "に並ぶ", "に次ぐ", "を上回", "を超え", "超え",
+    "首席", "联合创始人", "创始人", "前cto", "高管创立", "员工创立",
+    r"re:'s (?:\w+ ){0,2}(?:rivals?|competitors?|challengers?|former|ex-)(?![a-z])",
+    r"re:-(?:\w*chef(?:in)?|\w*grunder(?:in)?|\w*forscher(?:in)?|manager(?:in)?|vorstand|urgestein)(?![a-z])",
 ]
 
 # Money flowing out of the entity, or money that is someone else's: vetoes weak cues in the sentence.

@@ -53,7 +53,7 @@ OPENAI_FUNDING_REVENUE: dict[str, Any] = {
         r"re:chatgpt(?:的)?(?:开发商|开发者|母公司|背后的公司|研发公司|开发公司)",
         r"re:(?:开发|推出)(?:了)?chatgpt的(?:公司|企业|美国公司)",
     ],
-    "cased_aliases": ["Open AI", "OPEN AI", "OpenAl", "Open Ai"],
+    "cased_aliases": ["Open AI", "OPEN AI", "OpenAl", "Open Ai", "Open-AI", "OPEN-AI", "Open-Ai"],
     "weak_aliases": ["ChatGPT", "Sam Altman", "Altman", "サム・アルトマン", "アルトマン", "奥特曼", "阿尔特曼"],
     "vocabulary": {
         # Guideline-specific money fact: the revenue share OpenAI pays Microsoft measures OpenAI's revenue.

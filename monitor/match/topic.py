@@ -547,8 +547,8 @@ def _compile(*, name: str, aliases: list[str], lists: dict[str, list[str]], voca
     out_entries = [("outflow", label, t) for label, terms in lexicon.OUTFLOW.items() if generic for t in terms]
     out_entries += [("outflow", label, t) for label, terms in outflow.items() for t in terms]
     status_entries = [("status", label, t) for label, terms in lexicon.STATUS.items() for t in terms]
-    after_srcs = [re.escape(fold(t)).replace(r"\ ", r"\s+")
-                  + (f"(?![{_LATIN}])" if _LATIN_RE.match(fold(t)[-1:]) else "")
+    after_srcs = [t[3:] if t.startswith("re:") else
+                  re.escape(fold(t)).replace(r"\ ", r"\s+") + (f"(?![{_LATIN}])" if _LATIN_RE.match(fold(t)[-1:]) else "")
                   for t in gen("NOT_SUBJECT_AFTER", "not_subject_after")]
 
     cased = None
