@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from monitor.match.money import Amount, extract_amounts, has_vague_amount
 from monitor.match.text import clean, fold, is_caption, sentence_spans
@@ -296,16 +297,51 @@ def _anchored(s: Sentence, cue: Cue) -> bool:
     return False
 
 
+_NOT_MENTIONED = "the entity is not mentioned"
+_OTHER_TITLE = "title is other news about the entity"
+_OTHER_NEWS_SCORE = 0.3   # the most a title about other news can score, whatever the summary says
+
+
 def analyze(article: Article, topic: Topic) -> Analysis:
-    """Read an article against a topic; the result carries every sentence's evidence and the verdict."""
+    """Read an article against a topic; the result carries every sentence's evidence and the verdict.
+
+    Lazy where it cannot change the decision: an item without any literal of the entity's names is
+    skipped at once, and when the title alone decides (its own money fact with a figure, or other
+    news about the entity) the summary is not read. The score of such a title-decided item then
+    leaves out the summary's small bonus, and its event is the title's.
+    """
     c = topic.compiled
-    kinds = c.kinds
     t_text, t_fold = _prepare(article.title or "", topic, _MAX_TITLE)
     s_text, s_fold = _prepare(article.summary or "", topic, _MAX_SUMMARY)
+    if c.name_filter is not None and c.name_filter.search(t_fold) is None and c.name_filter.search(s_fold) is None:
+        return Analysis([], [], False, False, _NOT_MENTIONED, False, 0.0)
+    if c.lazy and s_fold and c.name_filter is not None and c.name_filter.search(t_fold) is not None:
+        pre: dict[str, Any] = {}
+        an = _analyze(t_text, t_fold, "", "", topic, pre)
+        if an.matched and any(a for s in an.title if s.positive for a in s.amounts):
+            return an
+        if an.verdict == _OTHER_TITLE and topic.threshold > _OTHER_NEWS_SCORE:
+            return an
+        return _analyze(t_text, t_fold, s_text, s_fold, topic, pre)
+    return _analyze(t_text, t_fold, s_text, s_fold, topic, {})
+
+
+def _shift(am: Amount, off: int) -> Amount:
+    return Amount(am.value, am.currency, am.start + off, am.end + off, am.text, am.vague)
+
+
+def _analyze(t_text: str, t_fold: str, s_text: str, s_fold: str, topic: Topic, pre: dict[str, Any]) -> Analysis:
+    """One reading of title and summary; ``pre`` keeps the title's scan and amounts for a second reading."""
+    c = topic.compiled
+    kinds = c.kinds
     full = t_fold + _JOIN + s_fold
-    hits = c.scan.finditer(full)
+    off = len(t_fold) + len(_JOIN)
+    t_hits = pre.get("hits")
+    if t_hits is None:
+        t_hits = pre["hits"] = c.scan.finditer(t_fold)
+    hits = t_hits + [(a + off, b + off, t) for a, b, t in c.scan.finditer(s_fold)] if s_fold else list(t_hits)
     if not any(h[2].role in _NAME_ROLES for h in hits):
-        return Analysis([], [], False, False, "the entity is not mentioned", False, 0.0)
+        return Analysis([], [], False, False, _NOT_MENTIONED, False, 0.0)
     if not any(h[2].role == "cue" and h[2].kind in c.kinds for h in hits):
         an = Analysis([], [], False, True, "no money words in the item", False, 0.1)
         an.names = [(full[a:b], "title" if a < len(t_fold) else "summary") for a, b, t in hits
@@ -313,7 +349,12 @@ def analyze(article: Article, topic: Topic) -> Analysis:
         return an
     if any(h[2].role == "ref" for h in hits):
         hits = _names_over_refs(hits, full, topic)
-    amounts = extract_amounts(full, vague=False) if any(h[2].role == "cue" for h in hits) else []
+    amounts: list[Amount] = []
+    if any(h[2].role == "cue" for h in hits):
+        t_am = pre.get("amounts")
+        if t_am is None:
+            t_am = pre["amounts"] = extract_amounts(t_fold, vague=False)
+        amounts = t_am + [_shift(a, off) for a in extract_amounts(s_fold, vague=False)] if s_fold else t_am
     caption = bool(t_text) and is_caption(t_fold)
     title, summary = _sentences(t_text, s_text, full, hits, amounts)
     both = title + summary
@@ -377,8 +418,8 @@ def _decide(an: Analysis, topic: Topic) -> None:
             an.verdict = "title reports someone else's money"
             an.score = 0.25 if s_pos else 0.1
     elif t_other:
-        an.verdict = "title is other news about the entity"
-        an.score = 0.3 if s_pos else 0.15
+        an.verdict = _OTHER_TITLE
+        an.score = _OTHER_NEWS_SCORE if s_pos else 0.15
     elif s_pos:
         an.verdict = "summary reports the money fact"
         an.score = 0.55 + 0.1 * strong + 0.1 * amount

@@ -99,6 +99,44 @@ def _required_literal(src: str) -> str | None:
     return best if len(best.strip()) >= 3 else None  # short literals are everywhere: no use
 
 
+def _required_any(src: str) -> tuple[str, ...] | None:
+    """Literals one of which every match of ``src`` contains ("(?:shares|stock) ..."), for a cheap prefilter."""
+    try:
+        parsed = _PARSER.parse(src)
+    except Exception:  # noqa: BLE001
+        return None
+
+    def firsts(items: Any) -> set[str]:
+        """Literal prefixes, one of which starts every match of the sequence ("" when unknown)."""
+        if not items:
+            return {""}
+        op, av = items[0]
+        if op is _PARSER.LITERAL:
+            return {chr(av) + x for x in firsts(items[1:])}
+        if op is _PARSER.BRANCH:
+            return set().union(*(firsts(alt) for alt in av[1]))
+        if op is _PARSER.SUBPATTERN:
+            return firsts(av[-1])
+        return {""}
+
+    candidates: list[tuple[str, ...]] = []
+    run = ""
+    for op, av in list(parsed) + [(None, None)]:
+        if op is _PARSER.LITERAL:
+            run += chr(av)
+            continue
+        if len(run.strip()) >= 3 or _CJK_RE.search(run):
+            candidates.append((run,))
+        run = ""
+        if op is _PARSER.SUBPATTERN or op is _PARSER.BRANCH:
+            alts = list(firsts([(op, av)]))
+            if len(alts) <= 24 and all(len(a.strip()) >= 3 for a in alts):
+                candidates.append(tuple(sorted({a for a in alts if not any(b != a and b in a for b in alts)})))
+    if not candidates:
+        return None
+    return max(candidates, key=lambda c: (min(len(x) for x in c), -len(c)))
+
+
 _KEY_DELETE = str.maketrans("", "", " \t\n\r-'\u00a0")
 
 
@@ -231,13 +269,16 @@ class TermSet:
         for lead, rx, term in self.gaps:
             by_lead.setdefault(lead[:5], []).append((rx, term))
         self.gap_groups = [(lead, *_alternation(members)) for lead, members in by_lead.items()]
-        groups: dict[str | None, list[tuple[re.Pattern[str], Term]]] = {}
+        groups: dict[tuple[str, ...] | None, list[tuple[re.Pattern[str], Term]]] = {}
         for lit, rx, term in self.regexes:
+            key: tuple[str, ...] | None
             if lit is not None:  # a shorter common core lets terms share one prefilter and one scan
                 runs = re.findall(f"[{_LATIN}]{{3,}}", lit)
-                lit = max(runs, key=len)[:6] if runs else lit.strip()
-            groups.setdefault(lit, []).append((rx, term))
-        self.grouped: list[tuple[str | None, re.Pattern[str], dict[int, Term]]] = []
+                key = (max(runs, key=len)[:6] if runs else lit.strip(),)
+            else:
+                key = _required_any(rx.pattern)
+            groups.setdefault(key, []).append((rx, term))
+        self.grouped: list[tuple[tuple[str, ...] | None, re.Pattern[str], dict[int, Term]]] = []
         for lit, members in groups.items():
             parts, index, g = [], {}, 1
             for rx, term in members:
@@ -286,8 +327,8 @@ class TermSet:
         if self.cjk is not None and _CJK_RE.search(text):
             for m in self.cjk.finditer(text):
                 out += [(m.start(), m.end(), t) for t in self._lookup(m.group())]
-        for lit, rx, index in self.grouped:
-            if lit is None or lit in text:
+        for lits, rx, index in self.grouped:
+            if lits is None or any(x in text for x in lits):
                 out += [(m.start(), m.end(), index[m.lastindex]) for m in rx.finditer(text)  # type: ignore[index]
                         if m.end() > m.start()]
         padded = " " + text
@@ -340,6 +381,34 @@ def term_source(term: str) -> tuple[str | list[str], dict[str, bool]]:
     return atoms, flags
 
 
+def _name_filter(entries: Sequence[tuple[str, str, str]]) -> re.Pattern[str] | None:
+    """One regex of literals such that every name of the entity contains one of them (None: no such set)."""
+    lits: set[str] = set()
+    for _, _, text in entries:
+        src, _ = term_source(text)
+        if isinstance(src, str):
+            if src.startswith(_INNER):
+                return None
+            one = _required_literal(src)
+            found: tuple[str, ...] | None = (one,) if one else _required_any(src)
+            if not found:
+                return None
+            lits.update(found)
+            continue
+        lead = ""
+        for atom in src:
+            if atom in _SPECIAL:
+                break
+            lead += atom.replace("\\", "")
+        if len(lead) < 2 and not _CJK_RE.search(lead):
+            return None
+        lits.add(lead)
+    if not lits:
+        return None
+    lits = {x for x in lits if not any(y != x and y in x for y in lits)}
+    return re.compile("|".join(re.escape(x) for x in sorted(lits, key=len, reverse=True)))
+
+
 def _source_regex(src: str | list[str]) -> str:
     return src if isinstance(src, str) else "".join(src)
 
@@ -365,6 +434,8 @@ class Compiled:
     cased: re.Pattern[str] | None   # case-sensitive aliases, replaced by ``canonical`` before folding
     canonical: str
     kinds: frozenset[str]           # event kinds that count, families expanded
+    name_filter: re.Pattern[str] | None = None   # literals one of which every name contains: a cheap first test
+    lazy: bool = False              # no exclude list: a title that decides alone need not wait for the summary
 
 
 @dataclass(frozen=True, slots=True)
@@ -574,6 +645,8 @@ def _compile(*, name: str, aliases: list[str], lists: dict[str, list[str]], voca
         cased=cased,
         canonical=canonical,
         kinds=_expand_kinds(kinds),
+        name_filter=_name_filter(mention_entries),
+        lazy=not lists["exclude"],
     )
     return Topic(
         name=name, aliases=tuple(aliases), cased_aliases=tuple(lists["cased_aliases"]),
