@@ -315,15 +315,18 @@ def analyze(article: Article, topic: Topic) -> Analysis:
     s_text, s_fold = _prepare(article.summary or "", topic, _MAX_SUMMARY)
     if c.name_filter is not None and c.name_filter.search(t_fold) is None and c.name_filter.search(s_fold) is None:
         return Analysis([], [], False, False, _NOT_MENTIONED, False, 0.0)
-    if c.lazy and s_fold and c.name_filter is not None and c.name_filter.search(t_fold) is not None:
-        pre: dict[str, Any] = {}
+    pre: dict[str, Any] = {}
+    if c.lazy and s_fold and (c.name_filter is None or c.name_filter.search(t_fold) is not None):
+        t_hits = pre["hits"] = c.scan.finditer(t_fold)
+        if not (any(h[2].role in _NAME_ROLES for h in t_hits) and any(
+                h[2].role == "cue" and h[2].kind in c.kinds for h in t_hits)):
+            return _analyze(t_text, t_fold, s_text, s_fold, topic, pre)
         an = _analyze(t_text, t_fold, "", "", topic, pre)
         if an.matched and any(a for s in an.title if s.positive for a in s.amounts):
             return an
         if an.verdict == _OTHER_TITLE and topic.threshold > _OTHER_NEWS_SCORE:
             return an
-        return _analyze(t_text, t_fold, s_text, s_fold, topic, pre)
-    return _analyze(t_text, t_fold, s_text, s_fold, topic, {})
+    return _analyze(t_text, t_fold, s_text, s_fold, topic, pre)
 
 
 def _shift(am: Amount, off: int) -> Amount:
