@@ -464,3 +464,16 @@ def test_indirect_positive(lang: str, title: str, summary: str) -> None:
 @pytest.mark.parametrize("title", ["Open-AI research grant for local university", "#OpenAI launches new voice mode"])
 def test_spelling_variants_need_a_money_fact(title: str) -> None:
     assert not check(title).matched
+
+
+def test_event_takes_the_valuation_from_the_summary_of_a_title_match():
+    from monitor.match import match_article, preset
+    from monitor.types import Article
+
+    topic = preset("openai-funding-revenue")
+    m = match_article(Article(title="OpenAI raises $6.6 billion in new funding",
+                              summary="The round values the ChatGPT maker at $157 billion."), topic)
+    assert m.matched and m.event.amount == 6.6e9 and m.event.valuation == 157e9
+    other = match_article(Article(title="OpenAI raises $6.6 billion in new funding",
+                                  summary="Rival Anthropic was valued at $40 billion this spring."), topic)
+    assert other.matched and other.event.valuation is None

@@ -306,9 +306,9 @@ def analyze(article: Article, topic: Topic) -> Analysis:
     """Read an article against a topic; the result carries every sentence's evidence and the verdict.
 
     Lazy where it cannot change the decision: an item without any literal of the entity's names is
-    skipped at once, and when the title alone decides (its own money fact with a figure, or other
-    news about the entity) the summary is not read. The score of such a title-decided item then
-    leaves out the summary's small bonus, and its event is the title's.
+    skipped at once, and a title that is other news about the entity is decided without reading the
+    summary. A match always reads both fields, so its event carries every fact (a valuation given
+    only in the summary, say); matches are rare in real feeds, so this costs little.
     """
     c = topic.compiled
     t_text, t_fold = _prepare(article.title or "", topic, _MAX_TITLE)
@@ -322,8 +322,6 @@ def analyze(article: Article, topic: Topic) -> Analysis:
                 h[2].role == "cue" and h[2].kind in c.kinds for h in t_hits)):
             return _analyze(t_text, t_fold, s_text, s_fold, topic, pre)
         an = _analyze(t_text, t_fold, "", "", topic, pre)
-        if an.matched and any(a for s in an.title if s.positive for a in s.amounts):
-            return an
         if an.verdict == _OTHER_TITLE and topic.threshold > _OTHER_NEWS_SCORE:
             return an
     return _analyze(t_text, t_fold, s_text, s_fold, topic, pre)
@@ -457,7 +455,18 @@ def _event(an: Analysis, topic: Topic) -> Event | None:
     kind = next((k for k in _KIND_PRIORITY if k in head_kinds), kinds[0])
     if kind == "valuation" and any(k in kinds for k in ("funding", "share_sale")):
         kind = next(k for k in ("share_sale", "funding") if k in kinds)
-    amount, currency, valuation = _amounts(sents)
+    # figures come from the title and from sentences that name the entity themselves: a summary's
+    # "Rival X was valued at $Y" must not lend its figure to the entity's event
+    named = [s for s in sents if s in an.title or any(m.core and m.term.role in _NAME_ROLES for m in s.mentions)]
+    amount, currency, valuation = _amounts(named or sents)
+    if live and valuation is None:  # "…raises $6.6B" + "The round values the company at $157B."
+        for s in an.summary:
+            if s not in sents and any(m.core and m.term.role == "entity" for m in s.mentions):
+                _, cur, val = _amounts([s])
+                if val is not None and (currency is None or cur in (None, currency)):
+                    valuation = val
+                    currency = currency or cur
+                    break
     status = _status(sents, topic)
     extra = {"kinds": kinds} if len(kinds) > 1 else {}
     return Event(kind=kind, amount=amount, currency=currency, valuation=valuation, status=status, extra=extra)
