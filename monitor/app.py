@@ -8,6 +8,7 @@ import logging
 import multiprocessing
 import os
 import random
+import time
 from collections.abc import Mapping
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -23,14 +24,16 @@ from monitor.delivery import preview_digest, send_digest, send_urgent
 from monitor.errors import DeliveryError, ParseError
 from monitor.fetch import Fetcher, FetchPolicy, make_client, user_agent
 from monitor.normalize import redact_url
+from monitor.parse import FAST_MAX_BYTES
 from monitor.pipeline import Deps, Metrics, poll_once
 from monitor.sandbox import PARSE_MEMORY_BUDGET, init_parse_worker
 from monitor.sinks import Sink, build_sink
 from monitor.store import open_store
 from monitor.types import Digest, RunReport, SinkOutcome
-from monitor.worker import ProcessedFeed, init_worker, process_feed
+from monitor.worker import ProcessedFeed, init_worker, process_feed, process_feed_fast
 
 log = logging.getLogger(__name__)
+POOL_IDLE_SECONDS = 300.0   # worker processes idle this long are stopped after a poll
 
 
 @dataclass
@@ -42,6 +45,7 @@ class Monitor:
     _closers: list[Any] = field(default_factory=list)
     _warned: set[str] = field(default_factory=set)
     _synced: bool = False
+    _after_poll: Any = None
 
     async def poll(self, *, all_feeds: bool = False) -> RunReport:
         self.warn_unavailable_sinks()
@@ -49,6 +53,8 @@ class Monitor:
             await self.deps.call_store(self.deps.store.sync_config_feeds, self.settings.feeds, self.deps.clock.now())
             self._synced = True
         report = await poll_once(self.deps, all_feeds=all_feeds)
+        if self._after_poll is not None:
+            await self._after_poll()
         if any(d.urgent for d in self.settings.digests):  # urgent stories go out right after the poll
             await send_urgent(self.deps)
         return report
@@ -108,17 +114,26 @@ class _ParsePool:
     outlives ``timeout`` seconds is ``ParseError("timeout")`` and its worker processes are
     killed (a thread cannot be killed; its result is ignored); a worker that died
     (``BrokenProcessPool``, e.g. killed by the memory limit) is replaced. Either way only that
-    feed fails, and the next job gets a fresh pool."""
+    feed fails, and the next job gets a fresh pool.
+
+    The processes start on the first job, not before: when every body takes the parse fast
+    path (:func:`monitor.worker.process_feed_fast`), none is ever started (about 40 MiB each,
+    plus the forkserver and the resource tracker)."""
 
     def __init__(self, workers: int, raw_topics: tuple[dict[str, Any], ...], timeout: float) -> None:
         self.workers = workers
         self.raw_topics = raw_topics
         self.timeout = timeout
-        self.executor = _pool(workers, raw_topics)
+        self.executor: Executor | None = None
+        self.inflight = 0
+        self.last_used = 0.0
 
     async def run(self, url: str, fn: Any, *args: Any) -> Any:
         loop = asyncio.get_running_loop()
+        if self.executor is None:
+            self.executor = _pool(self.workers, self.raw_topics)
         executor = self.executor
+        self.inflight += 1
         try:
             return await asyncio.wait_for(loop.run_in_executor(executor, fn, *args), self.timeout)
         except TimeoutError:
@@ -129,6 +144,20 @@ class _ParsePool:
             raise ParseError(redact_url(url), "parse_error", "the parse worker died (memory limit?)") from None
         except MemoryError:
             raise ParseError(redact_url(url), "parse_error", "out of memory while parsing") from None
+        finally:
+            self.inflight -= 1
+            self.last_used = time.monotonic()
+
+    async def release_if_idle(self, idle_seconds: float = POOL_IDLE_SECONDS) -> None:
+        """Stop the worker processes when no job ran for ``idle_seconds`` (checked after each
+        poll); the next job starts them again. Most feeds take the fast path in the main process,
+        so a daemon usually holds no worker process at all."""
+        executor = self.executor
+        if executor is None or self.inflight or not isinstance(executor, ProcessPoolExecutor) or \
+                time.monotonic() - self.last_used < idle_seconds:
+            return
+        self.executor = None
+        await asyncio.get_running_loop().run_in_executor(None, lambda: executor.shutdown(wait=True))
 
     def _replace(self, executor: Executor, *, kill: bool) -> None:
         if executor is not self.executor or not isinstance(executor, ProcessPoolExecutor):
@@ -140,7 +169,8 @@ class _ParsePool:
         self.executor = _pool(self.workers, self.raw_topics)
 
     def shutdown(self) -> None:
-        self.executor.shutdown(wait=True, cancel_futures=True)
+        if self.executor is not None:
+            self.executor.shutdown(wait=True, cancel_futures=True)
 
 
 def make_monitor(settings: Settings, *, clock: Clock | None = None,
@@ -178,13 +208,27 @@ def make_monitor(settings: Settings, *, clock: Clock | None = None,
             except DeliveryError as e:
                 built[name] = e
         sinks = built
-    workers = parse_workers if parse_workers is not None else min(2, os.cpu_count() or 1)
+    # the main process parses too (fast path), so the pool needs one core less than the machine has
+    workers = parse_workers if parse_workers is not None else max(1, min(2, (os.cpu_count() or 1) - 1))
     pool = _ParsePool(workers, settings.raw_topics, timeout=pol.timeout_seconds)
     closers.append(pool.shutdown)
     max_bytes = policy.max_bytes
     max_age_days = pol.max_age_days
 
+    # the parse fast path runs in the main process, on one thread off the event loop; whatever
+    # it declines (other formats and encodings, big or odd bodies) goes to the sandboxed pool
+    fast_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="parse-fast", initializer=init_worker,
+                                   initargs=(settings.raw_topics,))
+    closers.append(lambda: fast_pool.shutdown(wait=True))
+
     async def process(body: bytes, url: str, content_type: str, name: str, now: datetime) -> ProcessedFeed:
+        if len(body) <= FAST_MAX_BYTES:
+            fast = await asyncio.get_running_loop().run_in_executor(
+                fast_pool, process_feed_fast, body, url, content_type, name, now, max_age_days)
+            fast = await asyncio.get_running_loop().run_in_executor(
+                fast_pool, process_feed_fast, body, url, content_type, name, now, max_age_days)
+            if fast is not None:
+                return fast
         result: ProcessedFeed = await pool.run(url, process_feed, body, url, content_type, name, max_bytes, now,
                                                max_age_days)
         return result
@@ -198,5 +242,5 @@ def make_monitor(settings: Settings, *, clock: Clock | None = None,
 
     deps = Deps(settings=settings, store=store, fetcher=Fetcher(client, policy), clock=clock or SystemClock(),
                 process=process, sinks=sinks, rng=rng or random.Random(), metrics=Metrics(), db=db)
-    return Monitor(settings=settings, deps=deps, _closers=closers)
+    return Monitor(settings=settings, deps=deps, _closers=closers, _after_poll=pool.release_if_idle)
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from monitor.dedupe import entry_key, url_key
 from monitor.match import build_topic, match_article
-from monitor.parse import ParsedFeed, parse_feed
+from monitor.parse import ParsedFeed, parse_feed, parse_feed_fast
 from monitor.store import NewItem
 from monitor.stories import story_features
 
@@ -38,6 +38,18 @@ def process_feed(body: bytes, url: str, content_type: str, name: str, max_bytes:
                  max_age_days: float) -> ProcessedFeed:
     """Parse, match and key one feed body. Raises ``ParseError`` for bodies that are not feeds."""
     parsed = parse_feed(body, url, content_type=content_type, name=name, max_bytes=max_bytes)
+    items = build_items(parsed, _topics, now, timedelta(days=max_age_days))
+    return ProcessedFeed(title=parsed.title, items=tuple(items), skipped=parsed.skipped)
+
+
+def process_feed_fast(body: bytes, url: str, content_type: str, name: str, now: datetime,
+                      max_age_days: float) -> ProcessedFeed | None:
+    """:func:`process_feed` for bodies the parse fast path reads (small, well-formed UTF-8 RSS 2.0
+    or Atom 1.0), or None: then :func:`process_feed` must run in the sandboxed pool. Bounded
+    work, so the main process may run it (in a thread, off the event loop)."""
+    parsed = parse_feed_fast(body, url, content_type=content_type, name=name)
+    if parsed is None:
+        return None
     items = build_items(parsed, _topics, now, timedelta(days=max_age_days))
     return ProcessedFeed(title=parsed.title, items=tuple(items), skipped=parsed.skipped)
 

@@ -32,8 +32,9 @@ What it does (every loop has a count and a time limit; all traffic goes to 127.0
 Measurement: wall = ``perf_counter`` around the poll call; CPU = utime+stime (+ reaped
 children's) of the worker process and every live descendant (the parse pool's forkserver and
 workers), read from ``/proc/<pid>/stat`` before and after the round; peak RSS = the sum of
-``VmHWM`` from ``/proc/<pid>/status`` over the worker process and all its descendants, read at
-the end of every round (max over rounds and repeats). Ratios are reader's wall / monitor's wall
+``VmHWM`` from ``/proc/<pid>/status`` over the worker process and all its descendants, sampled
+every 0.25 s during each round and read at its end (a pool process that exits within the round
+counts with its last sample), max over rounds and repeats. Ratios are reader's wall / monitor's wall
 within the same repeat, then the median over repeats.
 """
 
@@ -163,7 +164,20 @@ class Meter:
         self.farm = farm
 
     def start(self) -> Meter:
+        import threading
+
         self.f0 = self.farm.stats(reset=True)
+        # pool processes may start and exit within a round (the parse pool is started lazily and
+        # released when idle): sample the tree's VmHWM meanwhile, so their peak is still counted
+        self.seen: dict[int, dict] = {}
+        self.sampling = threading.Event()
+
+        def sample() -> None:
+            while not self.sampling.wait(0.25):
+                self._merge(process_tree_rss())
+
+        self.sampler = threading.Thread(target=sample, name="rss-sampler", daemon=True)
+        self.sampler.start()
         me = os.getpid()
         self.c0 = cpu_seconds([me, *descendants(me)])
         self.s0 = system_busy_seconds()
@@ -176,7 +190,10 @@ class Meter:
         cpu = cpu_seconds([me, *descendants(me)]) - self.c0
         busy = system_busy_seconds() - self.s0
         f1 = self.farm.stats()
-        procs = process_tree_rss()
+        self.sampling.set()
+        self.sampler.join()
+        self._merge(process_tree_rss())
+        procs = list(self.seen.values())
         farm_cpu = (f1["cpu_user"] + f1["cpu_sys"]) - (self.f0["cpu_user"] + self.f0["cpu_sys"])
         return {"wall": wall, "cpu": cpu, "farm_cpu": farm_cpu,
                 # CPU that neither this run nor the farm used: other processes sharing the machine
@@ -186,6 +203,12 @@ class Meter:
                 "farm_max_per_feed": max(f1["feed_requests"].values(), default=0),
                 "farm_feeds_requested": len(f1["feed_requests"]),
                 "procs": procs, "rss_sum_kb": sum(p["hwm_kb"] for p in procs)}
+
+
+    def _merge(self, rows: list[dict]) -> None:
+        for r in rows:
+            if r["hwm_kb"] and r["hwm_kb"] >= self.seen.get(r["pid"], {}).get("hwm_kb", 0):
+                self.seen[r["pid"]] = r
 
 
 class PySpy:
