@@ -384,7 +384,7 @@ def _expand(data: dict[str, Any], env: Mapping[str, str], prefix: str) -> dict[s
         if isinstance(value, list):
             return [walk(v, f"{path}[{i}]", missing) for i, v in enumerate(value)]
         if isinstance(value, dict):
-            return {k: walk(v, f"{path}.{k}" if path else k, missing) for k, v in value.items()}
+            return {k: walk(v, f"{path}.{_key(k)}" if path else _key(k), missing) for k, v in value.items()}
         return value
 
     out = {k: walk(v, k, None) for k, v in data.items() if k != "sinks"}
@@ -393,11 +393,11 @@ def _expand(data: dict[str, Any], env: Mapping[str, str], prefix: str) -> dict[s
         expanded: dict[str, Any] = {}
         for name, sink in sinks.items():
             if not isinstance(sink, dict):
-                raise ConfigError(f"{prefix}sinks.{name}: expected a table")
+                raise ConfigError(f"{prefix}sinks.{_key(name)}: expected a table")
             if "missing_env" in sink:
-                raise ConfigError(f"{prefix}sinks.{name}.missing_env: unknown key")
+                raise ConfigError(f"{prefix}sinks.{_key(name)}.missing_env: unknown key")
             missing: list[str] = []
-            s = {k: walk(v, f"sinks.{name}.{k}", missing) for k, v in sink.items()}
+            s = {k: walk(v, f"sinks.{_key(name)}.{_key(k)}", missing) for k, v in sink.items()}
             if missing:
                 s["missing_env"] = tuple(dict.fromkeys(missing))
             expanded[name] = s
@@ -431,6 +431,12 @@ def _expand_str(value: str, path: str, env: Mapping[str, str], missing: list[str
     return result
 
 
+def _key(part: object) -> str:
+    """A key as it appears in an error: bare when plain, quoted when it holds odd characters."""
+    text = str(part)
+    return text if re.fullmatch(r"[A-Za-z0-9_\-]+", text) else repr(text)
+
+
 def _describe(e: ValidationError) -> str:
     err = e.errors(include_url=False)[0]
     loc = err.get("loc", ())
@@ -441,7 +447,7 @@ def _describe(e: ValidationError) -> str:
         elif part in ("slack", "webhook", "email", "apprise") and path.startswith("sinks."):
             continue  # discriminated-union branch name, not a key
         else:
-            path += f".{part}" if path else str(part)
+            path += f".{_key(part)}" if path else _key(part)
     kind = err.get("type", "")
     if kind == "extra_forbidden":
         msg = "unknown key"
