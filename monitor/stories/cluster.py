@@ -31,7 +31,7 @@ from monitor.stories.decide import (
 from monitor.stories.features import StoryFeatures
 from monitor.stories.text import is_cjk
 
-__all__ = ["cluster_items", "assign_story", "REPRESENTATIVES"]
+__all__ = ["cluster_items", "assign_story", "best_story", "REPRESENTATIVES"]
 
 REPRESENTATIVES = 3          # members of each group checked for hard differences before a merge
 _BUCKET = math.log(1.1)      # figure buckets ~10% wide
@@ -107,9 +107,15 @@ def assign_story(
     story and no member is separated from ``f`` by a hard difference; among several, the most
     certain link wins, then the most supporting members, then the lowest id."""
     pf = prepare(f)
+    return best_story(f, pf, ((sid, [(m, prepare(m)) for m in members]) for sid, members in candidates))
+
+
+def best_story(f: StoryFeatures, pf: Prepared,
+               candidates: Iterable[tuple[int, Sequence[tuple[StoryFeatures, Prepared]]]]) -> int | None:
+    """The decision of :func:`assign_story` over prepared members (callers may pass a sample)."""
     best: tuple[int, int, int] | None = None
     for story_id, story_members in candidates:
-        verdicts = [explain_prepared(f, pf, m, prepare(m)) for m in story_members]
+        verdicts = [explain_prepared(f, pf, m, pm) for m, pm in story_members]
         if any(not v.same and v.hard for v in verdicts):
             continue
         same = [v for v in verdicts if v.same]

@@ -13,8 +13,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from monitor.stories.cluster import REPRESENTATIVES, _bucket, _title_words
-from monitor.stories.decide import Prepared, explain_prepared, prepare
+from monitor.stories.cluster import REPRESENTATIVES, _bucket, _title_words, best_story
+from monitor.stories.decide import Prepared, prepare
 from monitor.stories.features import StoryFeatures
 
 _MAX_POSTING = 200   # a key shared by more stories than this says nothing: skip it
@@ -56,21 +56,13 @@ class StoryIndex:
         difference; the most certain link wins, then the most support, then the lowest id."""
         f = features if isinstance(features, StoryFeatures) else StoryFeatures.from_dict(dict(features))
         pf = prepare(f)
-        best: tuple[int, int, int] | None = None
-        for story_id in self.candidates(f, pf):
-            members = self._members[story_id]
-            sample = members if len(members) <= REPRESENTATIVES + _RECENT else \
-                members[:REPRESENTATIVES] + members[-_RECENT:]
-            verdicts = [explain_prepared(f, pf, m, pm) for m, pm in sample]
-            if any(not v.same and v.hard for v in verdicts):
-                continue
-            same = [v for v in verdicts if v.same]
-            if not same:
-                continue
-            rank = (min(v.strength for v in same), -len(same), story_id)
-            if best is None or rank < best:
-                best = rank
-        return best[2] if best is not None else None
+        return best_story(f, pf, ((sid, self._sample(sid)) for sid in self.candidates(f, pf)))
+
+    def _sample(self, story_id: int) -> list[tuple[StoryFeatures, Prepared]]:
+        members = self._members[story_id]
+        if len(members) <= REPRESENTATIVES + _RECENT:
+            return members
+        return members[:REPRESENTATIVES] + members[-_RECENT:]
 
 
 def _keys(f: StoryFeatures, p: Prepared, *, query: bool) -> set[tuple[Any, ...]]:
