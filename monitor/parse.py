@@ -25,7 +25,7 @@ import json
 import math
 import re
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -63,6 +63,7 @@ class ParsedFeed:
     lang: str | None
     articles: tuple[Article, ...]
     skipped: int = 0
+    ttl_minutes: float | None = None   # RSS <ttl>: how long the publisher says the feed stays fresh
 
 
 def parse_feed(body: bytes, url: str, *, content_type: str = "", name: str = "",
@@ -129,7 +130,18 @@ def _finish(feed: Any, entries: Any, url: str, name: str) -> ParsedFeed:
     feed_title = clean_text(_text(feed.get("title")), max_chars=200)
     lang = _lang(feed.get("language"))
     source_default = clean_text(name, max_chars=200) or feed_title or (urlsplit(url).hostname or "")
-    return _collect(entries, feed_title, lang, lambda e: _article(e, url, source_default, lang))
+    parsed = _collect(entries, feed_title, lang, lambda e: _article(e, url, source_default, lang))
+    ttl = _ttl(feed.get("ttl"))
+    return replace(parsed, ttl_minutes=ttl) if ttl else parsed
+
+
+def _ttl(value: Any) -> float | None:
+    """RSS ``<ttl>`` in minutes, when it is a sane positive number (at most a week)."""
+    try:
+        minutes = float(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return minutes if 0 < minutes <= 7 * 24 * 60 else None
 
 
 def _collect(entries: Any, feed_title: str, lang: str | None, build: Any) -> ParsedFeed:
@@ -622,6 +634,8 @@ def _fast_rss(root: Any, url: str) -> tuple[Any, Any, str | None]:
     for c in channel:
         if c.tag == "language":
             lang = _fast_value(c)
+        elif c.tag == "ttl":
+            feed["ttl"] = _fast_value(c)
     if lang is not None:
         feed["language"] = lang
     entries = [_fast_rss_item(item, url) for item in channel if item.tag == "item"]

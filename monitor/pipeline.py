@@ -61,6 +61,7 @@ class Deps:
     db: Callable[..., Awaitable[Any]] | None = None   # runs a store call off the event loop
 
     _unchanged: list[tuple[int, datetime]] = field(default_factory=list)
+    ttl_hints: dict[int, float] = field(default_factory=dict)   # feed id -> last RSS <ttl> seen (minutes)
 
     async def note_unchanged(self, feed_id: int, next_at: datetime, now: datetime) -> None:
         """Batch the state writes of unchanged feeds (most of a round): one transaction per 200."""
@@ -163,14 +164,14 @@ async def _poll_feed(deps: Deps, feed: FeedState, now: datetime, failures: list[
         result = await deps.fetcher.fetch(feed.url, etag=feed.etag, last_modified=feed.last_modified)
         cache = cache_hint_seconds(result.headers, now=now)
         if result.not_modified:
-            await deps.note_unchanged(feed.id, schedule(0, cache)[0], now)
+            await deps.note_unchanged(feed.id, schedule(0, cache, deps.ttl_hints.get(feed.id))[0], now)
             deps.metrics.inc("monitor_feed_not_modified_total")
             return FeedOutcome(url=feed.url, not_modified=True)
         body_hash = hashlib.sha256(result.body).hexdigest()
         meta = FetchMeta(etag=result.etag, last_modified=result.last_modified, body_hash=body_hash)
         if body_hash == feed.body_hash and result.etag == feed.etag and \
                 result.last_modified == feed.last_modified:  # same bytes and validators: nothing to parse
-            await deps.note_unchanged(feed.id, schedule(0, cache)[0], now)
+            await deps.note_unchanged(feed.id, schedule(0, cache, deps.ttl_hints.get(feed.id))[0], now)
             return FeedOutcome(url=feed.url, not_modified=True)
         if body_hash == feed.body_hash:  # same bytes, new validators: keep them, skip parsing
             await deps.call_store(deps.store.record_items, feed.id, meta, [], now,
@@ -180,7 +181,11 @@ async def _poll_feed(deps: Deps, feed: FeedState, now: datetime, failures: list[
         processed = await deps.process(result.body, result.url, result.content_type, feed.name, now)
         meta = FetchMeta(etag=result.etag, last_modified=result.last_modified, body_hash=body_hash,
                          title=processed.title)
-        ttl = getattr(processed, "ttl_minutes", None)
+        ttl = processed.ttl_minutes
+        if ttl:
+            deps.ttl_hints[feed.id] = ttl
+        else:
+            deps.ttl_hints.pop(feed.id, None)
         res = await deps.call_store(deps.store.record_items, feed.id, meta, processed.items, now,
                                     lambda n: schedule(n, cache, ttl), stories=StoryIndex,
                                     routes=_routes(deps.settings), story_window=STORY_WINDOW)

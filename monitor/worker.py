@@ -26,6 +26,7 @@ class ProcessedFeed:
     title: str
     items: tuple[NewItem, ...]
     skipped: int = 0
+    ttl_minutes: float | None = None
 
 
 def init_worker(raw_topics: Sequence[Mapping[str, Any]]) -> None:
@@ -39,7 +40,8 @@ def process_feed(body: bytes, url: str, content_type: str, name: str, max_bytes:
     """Parse, match and key one feed body. Raises ``ParseError`` for bodies that are not feeds."""
     parsed = parse_feed(body, url, content_type=content_type, name=name, max_bytes=max_bytes)
     items = build_items(parsed, _topics, now, timedelta(days=max_age_days))
-    return ProcessedFeed(title=parsed.title, items=tuple(items), skipped=parsed.skipped)
+    return ProcessedFeed(title=parsed.title, items=tuple(items), skipped=parsed.skipped,
+                         ttl_minutes=parsed.ttl_minutes)
 
 
 def process_feed_fast(body: bytes, url: str, content_type: str, name: str, now: datetime,
@@ -51,7 +53,8 @@ def process_feed_fast(body: bytes, url: str, content_type: str, name: str, now: 
     if parsed is None:
         return None
     items = build_items(parsed, _topics, now, timedelta(days=max_age_days))
-    return ProcessedFeed(title=parsed.title, items=tuple(items), skipped=parsed.skipped)
+    return ProcessedFeed(title=parsed.title, items=tuple(items), skipped=parsed.skipped,
+                         ttl_minutes=parsed.ttl_minutes)
 
 
 def build_items(parsed: ParsedFeed, topics: Sequence[Any], now: datetime, max_age: timedelta) -> list[NewItem]:

@@ -155,3 +155,39 @@ def test_network_outage_does_not_punish_feeds(feed_server, receiver, sqlite_url,
     assert all(f.consecutive_failures == 0 and f.last_error for f in feeds)
     outage = [r for r in caplog.records if "is our network down" in r.getMessage()]
     assert len(outage) == 3 and not [r for r in caplog.records if "feed failed" in r.getMessage()]
+
+
+TTL_FEED = (b'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>T</title>'
+            b"<link>https://t.example/</link><description>d</description><ttl>90</ttl>"
+            b"<item><title>Weather</title><link>https://t.example/1</link><guid>t1</guid></item>"
+            b"</channel></rss>")
+
+
+def test_rss_ttl_is_read_by_both_parsers():
+    from monitor.parse import parse_feed
+
+    assert parse_feed(TTL_FEED, "https://t.example/rss").ttl_minutes == 90  # the lxml fast path
+    latin = TTL_FEED.replace(b'encoding="UTF-8"', b'encoding="ISO-8859-1"')  # goes to feedparser
+    assert parse_feed(latin, "https://t.example/rss").ttl_minutes == 90
+    assert parse_feed(TTL_FEED.replace(b"<ttl>90</ttl>", b"<ttl>-5</ttl>"), "https://t.example/rss").ttl_minutes is None
+
+
+def test_ttl_lengthens_the_interval_within_bounds(feed_server, receiver, sqlite_url, clock):
+    url = feed_server.add("/ttl.xml", TTL_FEED)
+    s = settings([url], receiver, sqlite_url, polling={"adaptive": False, "max_interval_minutes": 60})
+
+    async def scenario():
+        async with make_monitor(s, clock=clock, parse_workers=0) as m:
+            await m.poll()
+            polls = []
+            for _ in range(24):  # two hours in 5-minute ticks
+                clock.advance(minutes=5)
+                before = feed_server.hits["/ttl.xml"]
+                await m.poll()
+                if feed_server.hits["/ttl.xml"] > before:
+                    polls.append(clock.now())
+            return polls
+
+    polls = asyncio.run(scenario())
+    # every 15 minutes without <ttl>; <ttl>90</ttl> asks for 90, capped by max_interval_minutes = 60
+    assert 1 <= len(polls) <= 2
