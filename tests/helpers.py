@@ -58,3 +58,16 @@ def settings(feed_urls, receiver, db_url, **over):
 
 def all_source_titles(payload: dict[str, Any]) -> list[str]:
     return [s["title"] for st in payload["stories"] for s in st["sources"]]
+
+
+# ../shared/feeds/adversarial fixtures that are feeds: their CONTROL item must come through exactly once
+ADVERSARIAL_FEEDS = [
+    "billion_laughs.xml", "quadratic_blowup.xml", "xxe_file_passwd.xml", "xxe_http_loopback.xml",
+    "xxe_parameter_entity.xml", "external_dtd_loopback.xml", "xinclude_file.xml", "deep_nesting_xml.xml",
+    "deep_nesting_html.xml", "long_fields.xml", "invalid_utf8.xml", "wrong_encoding_utf8_decl_cp1252_bytes.xml",
+    "wrong_encoding_latin1_decl_utf8_bytes.xml", "wrong_encoding_utf16_decl_utf8_bytes.xml",
+    "wrong_encoding_bom_utf8_decl_cp1251.xml", "illegal_xml_chars.xml", "unicode_invisible_bidi.xml",
+    "missing_fields.xml", "missing_fields.atom", "duplicate_ids.xml", "dates.xml", "slack_mrkdwn_injection.xml",
+    "email_header_injection.xml", "html_injection.xml", "html_injection.atom", "gzip_lie_plain_body.xml",
+    "jsonfeed_nul_and_types.json",
+]

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from monitor.errors import ParseError
 from monitor.normalize import clean_text
 from monitor.parse import MAX_SUMMARY, MAX_TITLE, parse_feed
+from tests.helpers import ADVERSARIAL_FEEDS
 
 ADV = Path(__file__).resolve().parents[2] / "shared" / "feeds" / "adversarial"
 needs_shared = pytest.mark.skipif(not ADV.is_dir(), reason=f"{ADV} is absent (the shared corpus is not checked out)")
@@ -45,16 +46,7 @@ def control(parsed) -> list:
     return [a for a in parsed.articles if a.title.startswith("CONTROL")]
 
 
-PARSEABLE = [
-    "billion_laughs.xml", "quadratic_blowup.xml", "xxe_file_passwd.xml", "xxe_http_loopback.xml",
-    "xxe_parameter_entity.xml", "external_dtd_loopback.xml", "xinclude_file.xml", "deep_nesting_xml.xml",
-    "deep_nesting_html.xml", "long_fields.xml", "invalid_utf8.xml", "wrong_encoding_utf8_decl_cp1252_bytes.xml",
-    "wrong_encoding_latin1_decl_utf8_bytes.xml", "wrong_encoding_utf16_decl_utf8_bytes.xml",
-    "wrong_encoding_bom_utf8_decl_cp1251.xml", "illegal_xml_chars.xml", "unicode_invisible_bidi.xml",
-    "missing_fields.xml", "missing_fields.atom", "duplicate_ids.xml", "dates.xml", "slack_mrkdwn_injection.xml",
-    "email_header_injection.xml", "html_injection.xml", "html_injection.atom", "gzip_lie_plain_body.xml",
-    "jsonfeed_nul_and_types.json",
-]
+PARSEABLE = ADVERSARIAL_FEEDS
 
 
 @needs_shared
