@@ -316,15 +316,30 @@ def analyze(article: Article, topic: Topic) -> Analysis:
     if c.name_filter is not None and c.name_filter.search(t_fold) is None and c.name_filter.search(s_fold) is None:
         return Analysis([], [], False, False, _NOT_MENTIONED, False, 0.0)
     pre: dict[str, Any] = {}
+    if s_fold:  # both fields in one scan (TermSet.finditer_fields); the title's hits come first
+        hits, n_title = c.scan.finditer_fields(t_fold, s_fold, _JOIN)
+        pre["both"] = hits
+        pre["hits"] = hits[:n_title]
     if c.lazy and s_fold and (c.name_filter is None or c.name_filter.search(t_fold) is not None):
-        t_hits = pre["hits"] = c.scan.finditer(t_fold)
+        t_hits = pre["hits"]
         if not (any(h[2].role in _NAME_ROLES for h in t_hits) and any(
                 h[2].role == "cue" and h[2].kind in c.kinds for h in t_hits)):
             return _analyze(t_text, t_fold, s_text, s_fold, topic, pre)
-        an = _analyze(t_text, t_fold, "", "", topic, pre)
-        if an.verdict == _OTHER_TITLE and topic.threshold > _OTHER_NEWS_SCORE:
-            return an
+        # Reading the title alone can only end the reading as "other news", which needs an other-news
+        # word in a title sentence (see _decide): without one, go straight to the full reading.
+        if topic.threshold > _OTHER_NEWS_SCORE and _may_be_other_news(t_text, t_fold, topic):
+            an = _analyze(t_text, t_fold, "", "", topic, pre)
+            if an.verdict == _OTHER_TITLE:
+                return an
     return _analyze(t_text, t_fold, s_text, s_fold, topic, pre)
+
+
+def _may_be_other_news(t_text: str, t_fold: str, topic: Topic) -> bool:
+    """Could a reading of the title alone find other news? (``_decide`` reads ``other`` per title sentence.)"""
+    if not t_text or is_caption(t_fold):
+        return False
+    other = topic.compiled.other
+    return any(other.finditer(t_fold[a:b]) for a, b in sentence_spans(t_text))
 
 
 def _shift(am: Amount, off: int) -> Amount:
@@ -340,7 +355,12 @@ def _analyze(t_text: str, t_fold: str, s_text: str, s_fold: str, topic: Topic, p
     t_hits = pre.get("hits")
     if t_hits is None:
         t_hits = pre["hits"] = c.scan.finditer(t_fold)
-    hits = t_hits + [(a + off, b + off, t) for a, b, t in c.scan.finditer(s_fold)] if s_fold else list(t_hits)
+    if s_fold:
+        hits = pre.get("both")
+        if hits is None:
+            hits = c.scan.finditer_fields(t_fold, s_fold, _JOIN)[0]
+    else:
+        hits = list(t_hits)
     if not any(h[2].role in _NAME_ROLES for h in hits):
         return Analysis([], [], False, False, _NOT_MENTIONED, False, 0.0)
     if not any(h[2].role == "cue" and h[2].kind in c.kinds for h in hits):

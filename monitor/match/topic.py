@@ -200,6 +200,193 @@ def _alternation(members: Sequence[tuple[re.Pattern[str], Term]]) -> tuple[re.Pa
     return re.compile("|".join(parts)), index
 
 
+def _start_literals(src: str, width: int = 8, limit: int = 64) -> tuple[str, ...] | None:
+    """Literals (at most ``width`` characters) one of which starts every match of ``src``; None when unknown.
+
+    Leading zero-width assertions are stepped over ("(?<![a-z])(?:sell|sold) ..." gives "sell", "sold").
+    A scan can then try the expression only where one of them occurs, instead of at every position:
+    Python's engine cannot skip ahead when a pattern starts with a look-behind or a capture group.
+    """
+    try:
+        parsed = _PARSER.parse(src)
+    except Exception:  # noqa: BLE001  any failure just disables the shortcut
+        return None
+    if parsed.state.flags & (re.IGNORECASE | re.LOCALE):
+        return None
+
+    def seq(items: list[Any], room: int) -> list[str] | None:
+        """Literal prefixes of the matches of ``items`` (truncated to ``room``); "" ends a prefix early."""
+        if room == 0 or not items:
+            return [""]
+        op, av = items[0]
+        if op is _PARSER.LITERAL:
+            rest = seq(items[1:], room - 1)
+            return None if rest is None else [chr(av) + r for r in rest]
+        if op in (_PARSER.ASSERT, _PARSER.ASSERT_NOT, _PARSER.AT):
+            return seq(items[1:], room)
+        if op is _PARSER.SUBPATTERN:
+            if av[1] & (re.IGNORECASE | re.LOCALE):
+                return None
+            return seq(list(av[-1]) + items[1:], room)
+        if op is _PARSER.BRANCH:
+            out: list[str] = []
+            for alt in av[1]:
+                sub = seq(list(alt) + items[1:], room)
+                if sub is None or len(out) + len(sub) > limit:
+                    return None
+                out += sub
+            return out
+        return [""]
+
+    found = seq(list(parsed), width)
+    if not found or "" in found:
+        return None
+    return _fewest_prefixes(found)
+
+
+def _fewest_prefixes(literals: Sequence[str], most: int = 8) -> tuple[str, ...]:
+    """Prefixes of ``literals``, at most ``most`` of them if shortening to 3 characters allows it.
+
+    Every string that starts with one of ``literals`` starts with one of the result. A literal that
+    another one starts is dropped: the shorter one finds the same places.
+    """
+    out: tuple[str, ...] = ()
+    longest = max(map(len, literals))
+    for width in range(longest, min(longest, 3) - 1, -1):
+        cut = {x[:width] for x in literals}
+        out = tuple(sorted(x for x in cut if not any(y != x and x.startswith(y) for y in cut)))
+        if len(out) <= most:
+            break
+    return out
+
+
+_SPACE_CATEGORIES = {"CATEGORY_SPACE", "CATEGORY_NOT_DIGIT", "CATEGORY_NOT_WORD", "CATEGORY_NOT_LINEBREAK",
+                     "CATEGORY_UNI_SPACE", "CATEGORY_UNI_NOT_DIGIT", "CATEGORY_UNI_NOT_WORD",
+                     "CATEGORY_UNI_NOT_LINEBREAK", "CATEGORY_LOC_NOT_WORD"}
+_SAFE_AT = {"AT_BOUNDARY", "AT_NON_BOUNDARY", "AT_UNI_BOUNDARY", "AT_UNI_NON_BOUNDARY"}
+
+
+def _matches_space(item: tuple[Any, Any]) -> bool | None:
+    """Does a one-character item of a parsed pattern match " "? None when it is not one character."""
+    op, av = item
+    if op is _PARSER.LITERAL:
+        return bool(av == 32)
+    if op is _PARSER.NOT_LITERAL:
+        return bool(av != 32)
+    if op is _PARSER.IN:
+        hit, negate = False, False
+        for sub_op, sub_av in av:
+            if sub_op is _PARSER.NEGATE:
+                negate = True
+            elif sub_op is _PARSER.LITERAL:
+                hit = hit or sub_av == 32
+            elif sub_op is _PARSER.RANGE:
+                hit = hit or sub_av[0] <= 32 <= sub_av[1]
+            elif sub_op is _PARSER.CATEGORY:
+                hit = hit or str(sub_av) in _SPACE_CATEGORIES
+            else:
+                return None
+        return hit != negate
+    return None
+
+
+def _boundary_safe(src: str) -> bool:
+    """True when ``src`` reads the end (start) of a text exactly as it reads a space after (before) it.
+
+    Then scanning ``first + " | " + second`` finds what scanning each alone finds, except where a
+    match touches the separator (checked at scan time). Allowed: ``\\b``/``\\B`` and look-arounds of
+    one character that cannot be a space ("(?<![a-z])", "(?![0-9a-z])", "(?=\\d)"); ``^``, ``$`` and
+    wider look-arounds are not.
+    """
+    try:
+        parsed = _PARSER.parse(src)
+    except Exception:  # noqa: BLE001
+        return False
+
+    def ok(items: Any) -> bool:
+        for op, av in items:
+            if op is _PARSER.AT:
+                if str(av) not in _SAFE_AT:
+                    return False
+            elif op in (_PARSER.ASSERT, _PARSER.ASSERT_NOT):
+                body = list(av[1])
+                if len(body) != 1 or _matches_space(body[0]) is not False:
+                    return False
+            elif op is _PARSER.SUBPATTERN:
+                if not ok(av[-1]):
+                    return False
+            elif op is _PARSER.BRANCH:
+                if not all(ok(alt) for alt in av[1]):
+                    return False
+            elif op in (_PARSER.MAX_REPEAT, _PARSER.MIN_REPEAT, _PARSER.POSSESSIVE_REPEAT):
+                if not ok(av[2]):
+                    return False
+            elif op is _PARSER.ATOMIC_GROUP:
+                if not ok(av):
+                    return False
+            elif op is _PARSER.GROUPREF_EXISTS:
+                if not ok(av[1]) or (av[2] is not None and not ok(av[2])):
+                    return False
+        return True
+
+    return ok(parsed)
+
+
+def _regex_matches(rx: re.Pattern[str], starts: str | re.Pattern[str], text: str) -> list[re.Match[str]]:
+    """``list(rx.finditer(text))``, trying ``rx`` only where one of its start literals occurs.
+
+    Same matches in the same order: every match begins with one of the literals (see
+    :func:`_start_literals`), so the leftmost match from a position is at the first such place
+    where ``rx`` matches; matches are never empty, so the next search starts at the match's end.
+    """
+    out: list[re.Match[str]] = []
+    pos = 0
+    if isinstance(starts, str):
+        find = text.find
+        while (i := find(starts, pos)) >= 0:
+            m = rx.match(text, i)
+            if m is None:
+                pos = i + 1
+            else:
+                out.append(m)
+                pos = max(m.end(), i + 1)
+        return out
+    search = starts.search
+    while (t := search(text, pos)) is not None:
+        i = t.start()
+        m = rx.match(text, i)
+        if m is None:
+            pos = i + 1
+        else:
+            out.append(m)
+            pos = max(m.end(), i + 1)
+    return out
+
+
+def _factored(lead: str, members: Sequence[tuple[list[str], str]]) -> str | None:
+    """``lead(?:(rest1)|(rest2)|...)`` for members that all start with the literal atoms of ``lead``.
+
+    Same matches as ``(m1)|(m2)|...`` and the same group numbers, but the expression starts with
+    a literal, so the engine jumps from one occurrence of ``lead`` to the next at C speed.
+    """
+    head: str | None = None
+    rests: list[str] = []
+    for atoms, end in members:
+        first = atoms[:len(lead)]
+        if len(first) < len(lead) or any(len(a.replace("\\", "")) != 1 for a in first) or \
+                "".join(a.replace("\\", "") for a in first) != lead:
+            return None
+        if head is None:
+            head = "".join(first)
+        elif "".join(first) != head:
+            return None
+        rests.append("(" + "".join(atoms[len(lead):]) + end + ")")
+    return None if head is None else head + "(?:" + "|".join(rests) + ")"
+
+
+Hit = tuple[int, int, Term]
+
+
 class TermSet:
     """Many terms in one regular expression: one pass over a text finds them all.
 
@@ -210,14 +397,20 @@ class TermSet:
     positions at C speed. Terms in scripts without spaces (CJK) get their own tree, run only on
     such text. ``re:`` terms and terms with a ``$`` gap are run one by one, each behind a literal
     prefilter when one can be derived.
+
+    Speed: a group of ``$``-gap terms shares its first letters, which are factored out of the
+    alternation so that the engine can search for them; a group of ``re:`` terms is tried only
+    where one of its start literals occurs (:func:`_regex_matches`). :meth:`finditer_fields` scans
+    two fields in one pass where that provably finds the same hits (``joinable``).
     """
 
-    __slots__ = ("cache", "cjk", "exact", "gap_groups", "gaps", "grouped", "inner", "latin", "regexes", "star",
-                 "star_lengths")
+    __slots__ = ("cache", "cjk", "exact", "gap_groups", "gaps", "grouped", "inner", "joinable", "latin", "regexes",
+                 "star", "star_lengths")
 
     def __init__(self, terms: Sequence[Term], sources: Sequence[str | list[str]]) -> None:
         self.regexes: list[tuple[str | None, re.Pattern[str], Term]] = []
         self.gaps: list[tuple[str, re.Pattern[str], Term]] = []
+        gap_atoms: list[tuple[list[str], str]] = []   # each gap term's atoms and end, for factoring
         self.inner: list[tuple[str, re.Pattern[str], Term]] = []
         self.exact: dict[str, list[Term]] = {}
         self.star: dict[str, list[Term]] = {}
@@ -252,6 +445,7 @@ class TermSet:
                 lead = "".join(a.replace("\\", "") for a in src[:first])
                 end = f"(?![{_LATIN}])" if src[-1] not in _SPECIAL and _LATIN_RE.fullmatch(src[-1]) else ""
                 self.gaps.append((lead, re.compile("".join(src) + end), term))
+                gap_atoms.append((src, end))
                 continue
             tree = cjk if _CJK_RE.match(src[0]) else latin
             node = tree
@@ -266,9 +460,16 @@ class TermSet:
         self.star_lengths = sorted({len(k) for k in self.star}, reverse=True)
         self.cache: dict[str, list[Term]] = {}
         by_lead: dict[str, list[tuple[re.Pattern[str], Term]]] = {}
-        for lead, rx, term in self.gaps:
+        atoms_by_lead: dict[str, list[tuple[list[str], str]]] = {}
+        for (lead, rx, term), gap in zip(self.gaps, gap_atoms, strict=True):
             by_lead.setdefault(lead[:5], []).append((rx, term))
-        self.gap_groups = [(lead, *_alternation(members)) for lead, members in by_lead.items()]
+            atoms_by_lead.setdefault(lead[:5], []).append(gap)
+        # (" " + lead: the prefilter, the pattern, group number -> term)
+        self.gap_groups: list[tuple[str, re.Pattern[str], dict[int, Term]]] = []
+        for lead, members in by_lead.items():
+            rx, index = _alternation(members)
+            factored = _factored(lead, atoms_by_lead[lead])
+            self.gap_groups.append((" " + lead, re.compile(factored) if factored else rx, index))
         groups: dict[tuple[str, ...] | None, list[tuple[re.Pattern[str], Term]]] = {}
         for lit, rx, term in self.regexes:
             key: tuple[str, ...] | None
@@ -278,16 +479,22 @@ class TermSet:
             else:
                 key = _required_any(rx.pattern)
             groups.setdefault(key, []).append((rx, term))
-        self.grouped: list[tuple[tuple[str, ...] | None, re.Pattern[str], dict[int, Term]]] = []
-        for lit, members in groups.items():
-            parts, index, g = [], {}, 1
-            for rx, term in members:
-                parts.append(f"({rx.pattern})")
-                index[g] = term
-                g += 1 + rx.groups
-            self.grouped.append((lit, re.compile("|".join(parts)), index))
+        # (prefilter literals, the pattern, group number -> term, start literals or None)
+        self.grouped: list[tuple[tuple[str, ...] | None, re.Pattern[str], dict[int, Term],
+                                 str | re.Pattern[str] | None]] = []
+        for gate, members in groups.items():
+            rx, index = _alternation(members)
+            starts: str | re.Pattern[str] | None = None
+            found = [_start_literals(m.pattern) for m, _ in members]
+            if all(found):
+                union = _fewest_prefixes([x for f in found for x in f or ()])
+                starts = union[0] if len(union) == 1 else re.compile("|".join(map(re.escape, union)))
+            self.grouped.append((gate, rx, index, starts))
         self.latin = re.compile(f"[^{_LATIN}]" + self._emit(latin)) if latin else None
         self.cjk = re.compile(self._emit(cjk)) if cjk else None
+        # trie terms (latin, cjk) are safe by construction: their only look-around is "(?![0-9a-z])"
+        self.joinable = all(_boundary_safe(rx.pattern) for rx in
+                            [r for _, r, _ in self.regexes] + [r for _, r, _ in self.gaps] + [r for _, r, _ in self.inner])
 
     def _emit(self, node: dict[Any, Any]) -> str:
         alts: list[str] = [str(atom) + self._emit(node[atom])
@@ -311,41 +518,95 @@ class TermSet:
             self.cache[words] = found
         return found
 
-    def finditer(self, text: str) -> list[tuple[int, int, Term]]:
+    def finditer(self, text: str) -> list[Hit]:
         """Every hit as (start, end, term), ordered by start; one text position may carry several terms."""
-        out: list[tuple[int, int, Term]] = []
+        return self._scan(text, len(text) + 1, len(text) + 1)[0]
+
+    def finditer_fields(self, first: str, second: str, sep: str) -> tuple[list[Hit], int]:
+        """Hits in ``first + sep + second``, and how many of them are in ``first``.
+
+        The same hits as :meth:`finditer` on each field alone (offsets in the joined text), in one
+        pass: the per-call work is done once. ``sep`` must start and end with a space; when a
+        match touches it, or a pattern could read across it (not ``joinable``), the fields are
+        scanned one by one instead.
+        """
+        lo = len(first)
+        hi = lo + len(sep)
+        if self.joinable:
+            out, crossed = self._scan(first + sep + second, lo, hi)
+            if not crossed:
+                n = 0
+                for h in out:
+                    if h[0] >= lo:
+                        break
+                    n += 1
+                return out, n
+        head = self.finditer(first)
+        return head + [(a + hi, b + hi, t) for a, b, t in self.finditer(second)], len(head)
+
+    def _scan(self, text: str, lo: int, hi: int) -> tuple[list[Hit], bool]:
+        """Hits of ``text``, and whether any match (even one not kept) overlaps ``text[lo:hi]``."""
+        out: list[Hit] = []
+        crossed = False
         cache = self.cache
         if self.latin is not None:
             for m in self.latin.finditer(" " + text):
                 a, b = m.span()
-                w = text[a:b - 1]
+                b -= 1
+                if b > lo and a < hi:
+                    crossed = True
+                w = text[a:b]
                 found = cache.get(w)
                 if found is None:
                     found = self._lookup(w)
                 for t in found:
-                    out.append((a, b - 1, t))
+                    out.append((a, b, t))
         if self.cjk is not None and _CJK_RE.search(text):
             for m in self.cjk.finditer(text):
-                out += [(m.start(), m.end(), t) for t in self._lookup(m.group())]
-        for lits, rx, index in self.grouped:
-            if lits is None or any(x in text for x in lits):
-                out += [(m.start(), m.end(), index[m.lastindex]) for m in rx.finditer(text)  # type: ignore[index]
-                        if m.end() > m.start()]
+                a, b = m.span()
+                if b > lo and a < hi:
+                    crossed = True
+                out += [(a, b, t) for t in self._lookup(m.group())]
+        for lits, rx, index, starts in self.grouped:
+            if lits is not None:
+                for x in lits:
+                    if x in text:
+                        break
+                else:
+                    continue
+            for m in (rx.finditer(text) if starts is None else _regex_matches(rx, starts, text)):
+                a, b = m.span()
+                if b > lo and a < hi:
+                    crossed = True
+                if b > a:
+                    out.append((a, b, index[m.lastindex]))  # type: ignore[index]
         padded = " " + text
-        for lead, rx, index in self.gap_groups:
-            if " " + lead in padded:  # cheap: the term's first word must start a word somewhere
-                for m in rx.finditer(text):
-                    a = m.start()
-                    if not (a and text[a - 1].isalnum()):
-                        out.append((a, m.end(), index[m.lastindex]))  # type: ignore[index]
+        for word_lead, rx, index in self.gap_groups:
+            # cheap: the term's first word must start a word somewhere in the field. This is a
+            # condition of the field, not of the match ("l'investimento" counts only where another
+            # word starts with "invest"), so each side of a join is tested on its own.
+            p = padded.find(word_lead)
+            if p < 0:
+                continue
+            first_ok = p < lo
+            second_ok = p >= hi or padded.find(word_lead, hi) >= 0
+            for m in rx.finditer(text):
+                a, b = m.span()
+                if b > lo and a < hi:
+                    crossed = True
+                if not (a and text[a - 1].isalnum()) and (first_ok if a < lo else second_ok):
+                    out.append((a, b, index[m.lastindex]))  # type: ignore[index]
         for lead, rx, t in self.inner:
             if lead in text:
                 for m in rx.finditer(text):
-                    if m.start() and text[m.start() - 1].isalpha():  # only inside a word: whole words are plain terms
-                        out.append((m.start(), m.end(), t))
+                    a, b = m.span()
+                    if b > lo and a < hi:
+                        crossed = True
+                    if a and text[a - 1].isalpha():  # only inside a word: whole words are plain terms
+                        out.append((a, b, t))
         if self.grouped or self.gaps or self.inner or self.cjk is not None:
             out.sort(key=lambda h: (h[0], h[0] - h[1]))
-        return out
+        return out, crossed
 
 
 def term_source(term: str) -> tuple[str | list[str], dict[str, bool]]:

@@ -1,0 +1,103 @@
+"""The term scanner's speed tricks find exactly what the plain way finds.
+
+``TermSet.finditer_fields`` scans title and summary in one pass; it must give the hits of two
+separate scans. Start literals let a ``re:`` term be tried only where it can begin; that must
+give the matches of ``finditer``.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from monitor.match import build_topic, preset
+from monitor.match.topic import TermSet, _boundary_safe, _regex_matches, _start_literals
+
+OPENAI = preset("openai-funding-revenue")
+JOIN = " | "
+
+# words and pieces that sit at the edges of terms: apostrophes, hyphens, gaps, CJK, amounts
+WORDS = [
+    "openai", "chatgpt", "maker", "the", "company", "raises", "raise", "invest", "investit", "l'investimento",
+    "in", "dans", "$", "6.6", "billion", "sells", "shares", "of", "stock", "d'", "'s", "-", "se", "rapproche",
+    "valued", "at", "last", "valuation", "verkauft", "aktien", "loses", "so", "much", "money", "前", "估值",
+    "开发chatgpt的公司", "rival", "makes", "a", "month", "revenue", "run-rate", ",", ".", ";", "'", "2.", "x",
+]
+
+
+def separately(ts: TermSet, first: str, second: str) -> list[tuple[int, int, str, str]]:
+    off = len(first) + len(JOIN)
+    hits = ts.finditer(first) + [(a + off, b + off, t) for a, b, t in ts.finditer(second)]
+    return [(a, b, t.role, t.text) for a, b, t in hits]
+
+
+def together(ts: TermSet, first: str, second: str) -> list[tuple[int, int, str, str]]:
+    hits, n = ts.finditer_fields(first, second, JOIN)
+    assert n == len(ts.finditer(first))
+    return [(a, b, t.role, t.text) for a, b, t in hits]
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(WORDS), max_size=30), st.integers(min_value=0), st.sampled_from(["", " ", "'"]))
+def test_one_pass_over_both_fields_finds_what_two_passes_find(words: list[str], cut: int, glue: str) -> None:
+    text = " ".join(words)
+    cut = cut % (len(text) + 1)
+    first, second = text[:cut] + glue, text[cut:]
+    for ts in (OPENAI.compiled.scan, OPENAI.compiled.names, OPENAI.compiled.other):
+        assert together(ts, first, second) == separately(ts, first, second)
+
+
+def test_a_word_start_condition_is_read_per_field() -> None:
+    # "invest* $ in >" is tried only when some word of the field starts with "inves": the title's
+    # "investire" must not let the summary's "l'investimento ... in" count
+    scan = OPENAI.compiled.scan
+    title = "nvidia pronta a investire fino a 100 miliardi di dollari in openai"
+    summary = "l'investimento sara scaglionato man mano che entreranno in funzione i nuovi data"
+    assert together(scan, title, summary) == separately(scan, title, summary)
+    assert together(scan, summary, title) == separately(scan, summary, title)
+
+
+def test_patterns_that_read_the_text_edges_are_scanned_field_by_field() -> None:
+    topic = build_topic({"name": "t", "aliases": ["Acme"], "vocabulary": {"funding": ["re:^raises", r"re:fund\s"]}})
+    scan = topic.compiled.scan
+    assert not scan.joinable
+    assert together(scan, "acme raises", "raises fund") == separately(scan, "acme raises", "raises fund")
+    assert together(scan, "acme fund", "x") == separately(scan, "acme fund", "x")
+
+
+@pytest.mark.parametrize(("pattern", "safe"), [
+    (r"(?<![a-z])rais\w* money(?![a-z])", True),
+    (r"invest(?:[^.;!?]|\.(?=\d)){1,40}?in", True),
+    (r"\braise\b", True),
+    (r"^raise", False),
+    (r"raise$", False),
+    (r"raise(?=\s)", False),
+    (r"(?<=[^a-z])raise", False),
+    (r"raise(?! money)", False),
+])
+def test_boundary_safety(pattern: str, safe: bool) -> None:
+    assert _boundary_safe(pattern) is safe
+
+
+@pytest.mark.parametrize(("pattern", "literals"), [
+    (r"(?<![a-z])(?:sell|sells|sold|offload\w*) (?:\w+ ){0,5}?shares", ("offload", "sell ", "sells ", "sold ")),
+    (r"chatgpt-(?:maker|bedrijf)", ("chatgpt-",)),
+    (r"(?<![目之])前", ("前",)),
+    (r"\w+ raises", None),
+    (r"(?:a|b)?raise", None),
+    (r"(?i)raise", None),
+])
+def test_start_literals(pattern: str, literals: tuple[str, ...] | None) -> None:
+    assert _start_literals(pattern) == literals
+
+
+@settings(max_examples=200)
+@given(st.text(alphabet="sel odhar-.'x", max_size=60))
+def test_trying_a_pattern_only_at_its_start_literals_finds_every_match(text: str) -> None:
+    rx = re.compile(r"(?<![a-z])(?:(sell|sold)(?: \w+){0,2}? shares)|(hold\w* ?(?:shares|x))")
+    starts = re.compile("|".join(_start_literals(rx.pattern) or ()))
+    expected = [(m.span(), m.lastindex) for m in rx.finditer(text)]
+    assert [(m.span(), m.lastindex) for m in _regex_matches(rx, starts, text)] == expected
