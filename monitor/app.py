@@ -225,8 +225,6 @@ def make_monitor(settings: Settings, *, clock: Clock | None = None,
         if len(body) <= FAST_MAX_BYTES:
             fast = await asyncio.get_running_loop().run_in_executor(
                 fast_pool, process_feed_fast, body, url, content_type, name, now, max_age_days)
-            fast = await asyncio.get_running_loop().run_in_executor(
-                fast_pool, process_feed_fast, body, url, content_type, name, now, max_age_days)
             if fast is not None:
                 return fast
         result: ProcessedFeed = await pool.run(url, process_feed, body, url, content_type, name, max_bytes, now,
