@@ -89,29 +89,37 @@ class Cue:
     why: str = ""
 
 
-@dataclass(slots=True)
+Hit = tuple[int, int, Term]
+
+
 class Sentence:
-    part: str          # "title" | "summary"
-    text: str          # the whole folded field; the sentence is text[start:end]
-    start: int
-    end: int
-    hits: list[tuple[int, int, Term]] = field(default_factory=list)
-    mentions: list[Mention] = field(default_factory=list)
-    cues: list[Cue] = field(default_factory=list)
-    amounts: list[Amount] = field(default_factory=list)
-    outflow: list[tuple[int, int, Term]] = field(default_factory=list)
-    other: list[tuple[int, int, Term]] = field(default_factory=list)
-    positive: bool = False
-    implicit: bool = False     # no mention, but the title names the entity as its subject
+    """One sentence of a field and its evidence; compared by identity.
 
-    def role(self, role: str) -> list[tuple[int, int, Term]]:
-        return [h for h in self.hits if h[2].role == role] if self.hits else []
+    A plain class with a hand-written ``__init__``: a dataclass with six list factories costs
+    several times more to build, and an item has a dozen sentences.
+    """
 
-    def core_mentions(self) -> list[Mention]:
-        return [m for m in self.mentions if m.core]
+    __slots__ = ("amounts", "core", "cues", "end", "hits", "implicit", "live", "mentions", "other", "outflow",
+                 "part", "positive", "start", "text")
 
-    def live_cues(self) -> list[Cue]:
-        return [c for c in self.cues if c.live]
+    def __init__(self, part: str, text: str, start: int, end: int) -> None:
+        self.part = part            # "title" | "summary"
+        self.text = text            # the whole folded text; the sentence is text[start:end]
+        self.start = start
+        self.end = end
+        self.hits: list[Hit] = []
+        self.mentions: list[Mention] = []
+        self.cues: list[Cue] = []
+        self.amounts: list[Amount] = []
+        self.outflow: list[Hit] = []
+        self.other: list[Hit] = []
+        self.positive = False
+        self.implicit = False       # no mention, but the title names the entity as its subject
+        self.core = False           # a core mention (set once mentions are final)
+        self.live: list[Cue] = []   # the live cues (set by _live_cues)
+
+    def __repr__(self) -> str:
+        return f"Sentence({self.part!r}, {self.text[self.start:self.end]!r})"
 
 
 @dataclass(slots=True)
@@ -124,6 +132,7 @@ class Analysis:
     matched: bool = False
     score: float = 0.0
     names: list[tuple[str, str]] = field(default_factory=list)   # (words, field) when read no further
+    excluded: bool = False   # a term of the topic's exclude list is in the item
 
 
 def _snippet(s: Sentence, start: int, end: int, pad: int = 30) -> str:
@@ -168,12 +177,21 @@ def _sentences(t_text: str, s_text: str, full: str, hits: list[tuple[int, int, T
 
 
 def _classify_mentions(s: Sentence, topic: Topic) -> None:
-    if not any(h[2].role in _MENTION_ROLES for h in s.hits):
+    near: list[Hit] = []
+    adj: list[Hit] = []
+    mentioned = False
+    for h in s.hits:  # one pass for the roles read below
+        role = h[2].role
+        if role in _MENTION_ROLES:
+            mentioned = True
+        elif role == "near":
+            near.append(h)
+        elif role == "adj":
+            adj.append(h)
+    if not mentioned:
         return
     c = topic.compiled
     f = s.text
-    near = s.role("near")
-    adj = s.role("adj")
     last_end = -1
     for start, end, term in s.hits:
         if term.role not in _MENTION_ROLES or start < last_end:
@@ -213,19 +231,33 @@ def _amount_near(s: Sentence, start: int, end: int, before: int = 30, after: int
 
 def _live_cues(s: Sentence, kinds: frozenset[str]) -> None:
     f = s.text
-    s.outflow = s.role("outflow")
+    cues: list[Cue] = []
+    outflow: list[Hit] = []
+    background: list[Hit] = []
+    for h in s.hits:  # one pass for the roles read below
+        t = h[2]
+        role = t.role
+        if role == "cue":
+            if t.kind in kinds:
+                cues.append(Cue(h[0], h[1], t))
+        elif role == "outflow":
+            outflow.append(h)
+        elif role == "background":
+            background.append(h)
+    s.outflow = outflow
+    if not cues:
+        return
     bg_spans: list[tuple[int, int]] = []
-    for bs, be, bt in s.role("background"):
+    for bs, be, bt in background:
         if bt.backward:
             cm = [m.end() for m in _COMMA.finditer(f, s.start, bs)]
             bg_spans.append((cm[-1] if cm else s.start, be))
         else:
             nxt = _COMMA.search(f, be, s.end)
             bg_spans.append((bs, nxt.start() if nxt else s.end))
-    out_labels = {t.kind for _, _, t in s.outflow}
+    out_labels = {t.kind for _, _, t in outflow}
     if "pricing" in out_labels and s.amounts and all(a.value >= 1e5 for a in s.amounts):
         out_labels.discard("pricing")  # "$1 billion a month" is revenue, not a price
-    cues = [Cue(a, b, t) for a, b, t in s.hits if t.role == "cue" and t.kind in kinds]
     for cue in cues:
         if cue.term.kind == "valuation" and _DEAL_BEFORE.search(f, max(s.start, cue.start - 25), cue.start):
             cue.live, cue.why = False, "value of a deal"
@@ -258,6 +290,7 @@ def _live_cues(s: Sentence, kinds: frozenset[str]) -> None:
         if cue.live and cue.term.weak and not strong_present and not has_amount:
             cue.live, cue.why = False, "weak cue alone"
     s.cues = cues
+    s.live = [c for c in cues if c.live]
 
 
 _NAME_ROLES = frozenset({"entity", "weak"})
@@ -361,17 +394,19 @@ def _analyze(t_text: str, t_fold: str, s_text: str, s_fold: str, topic: Topic, p
             hits = c.scan.finditer_fields(t_fold, s_fold, _JOIN)[0]
     else:
         hits = list(t_hits)
-    if not any(h[2].role in _NAME_ROLES for h in hits):
+    roles = {h[2].role for h in hits}
+    if roles.isdisjoint(_NAME_ROLES):
         return Analysis([], [], False, False, _NOT_MENTIONED, False, 0.0)
-    if not any(h[2].role == "cue" and h[2].kind in c.kinds for h in hits):
+    if "cue" not in roles or not any(h[2].role == "cue" and h[2].kind in kinds for h in hits):
         an = Analysis([], [], False, True, "no money words in the item", False, 0.1)
         an.names = [(full[a:b], "title" if a < len(t_fold) else "summary") for a, b, t in hits
                     if t.role in _NAME_ROLES][:3]
         return an
-    if any(h[2].role == "ref" for h in hits):
+    if "ref" in roles:
         hits = _names_over_refs(hits, full, topic)
+        roles = {h[2].role for h in hits}
     amounts: list[Amount] = []
-    if any(h[2].role == "cue" for h in hits):
+    if "cue" in roles:
         t_am = pre.get("amounts")
         if t_am is None:
             t_am = pre["amounts"] = extract_amounts(t_fold, vague=False)
@@ -379,32 +414,40 @@ def _analyze(t_text: str, t_fold: str, s_text: str, s_fold: str, topic: Topic, p
     caption = bool(t_text) and is_caption(t_fold)
     title, summary = _sentences(t_text, s_text, full, hits, amounts)
     both = title + summary
+    named = title_named = title_core = False
     for s in both:
         _classify_mentions(s, topic)
-    named = any(m.core and m.term.role == "entity" for s in both for m in s.mentions)
-    title_named = any(m.core and m.term.role in _NAME_ROLES for s in title for m in s.mentions)
+        for m in s.mentions:
+            if m.core:
+                role = m.term.role
+                named = named or role == "entity"
+                if s.part == "title":
+                    title_named = title_named or role in _NAME_ROLES
+                    title_core = title_core or (not caption and role != "possessive")
     # a reference points back to a name; a vague title may point forward to the summary's name
     forward = named and not title_named
-    title_core = not caption and any(m.core and m.term.role != "possessive" for s in title for m in s.mentions)
     prev_core = False
     named_before = False
     for s in both:
         seen_core = prev_core
+        core = False
         for m in s.mentions:
             if m.term.role == "ref" and not (named_before or (forward and s.part == "title")):
                 m.core, m.why = False, "refers to no name of the entity"
             elif m.term.role == "possessive" and not seen_core:
                 m.core, m.why = False, "no entity just before"
             seen_core = seen_core or m.core
+            core = core or m.core
             named_before = named_before or (m.core and m.term.role in _NAME_ROLES)
-        prev_core = any(m.core for m in s.mentions)
+        s.core = prev_core = core
         implicit = s.part == "summary" and not s.mentions and title_core
         s.implicit = implicit
         if s.part == "title" or s.mentions or implicit:
             _live_cues(s, kinds)
-        live = s.live_cues()
-        s.positive = bool(live and (s.core_mentions() or implicit or any(c.term.entity_after for c in live)))
+        live = s.live
+        s.positive = bool(live and (core or implicit or any(c.term.entity_after for c in live)))
     an = Analysis(title, summary, caption, named)
+    an.excluded = "exclude" in roles
     _decide(an, topic)
     return an
 
@@ -412,20 +455,20 @@ def _analyze(t_text: str, t_fold: str, s_text: str, s_fold: str, topic: Topic, p
 def _decide(an: Analysis, topic: Topic) -> None:
     title = [] if an.title_is_caption else an.title
     t_pos = [s for s in title if s.positive]
-    t_core = any(s.core_mentions() for s in title)
+    t_core = any(s.core for s in title)
     # a title whose money word belongs to someone else ("Mistral double sa valorisation") is someone else's news
     t_cue = any(c.live or (not t_core and c.why in _OTHERS_MONEY) for s in title for c in s.cues)
     if not t_pos and t_core and not t_cue:
         for s in title:
             s.other = topic.compiled.other.finditer(s.text[s.start:s.end])
-    if t_pos and all(c.term.kind == "valuation" for s in t_pos for c in s.live_cues()):
+    if t_pos and all(c.term.kind == "valuation" for s in t_pos for c in s.live):
         for s in title:  # "launches X; company valued at $Y": the valuation is background to other news
             s.other = topic.compiled.other.finditer(s.text[s.start:s.end])
         if any(s.other for s in title):
             t_pos = []
     t_other = any(s.other for s in title)
     s_pos = [s for s in an.summary if s.positive]
-    strong = any(not c.term.weak for s in t_pos + s_pos for c in s.live_cues())
+    strong = any(not c.term.weak for s in t_pos + s_pos for c in s.live)
     amount = any(s.amounts for s in t_pos + s_pos)
     if t_pos:
         an.verdict = "title reports the money fact"
@@ -445,11 +488,11 @@ def _decide(an: Analysis, topic: Topic) -> None:
         an.verdict = "summary reports the money fact"
         an.score = 0.55 + 0.1 * strong + 0.1 * amount
     else:
-        evidence = any(s.core_mentions() for s in an.title + an.summary)
-        cues = any(s.live_cues() for s in an.title + an.summary)
+        evidence = any(s.core for s in an.title + an.summary)
+        cues = any(s.live for s in an.title + an.summary)
         an.verdict = "no money fact about the entity"
         an.score = 0.1 * evidence + 0.1 * cues
-    if any(h[2].role == "exclude" for s in an.title + an.summary for h in s.hits):
+    if an.excluded:
         an.verdict, an.score = "excluded by the topic's exclude list", min(an.score, 0.05)
     an.score = min(an.score, 1.0)
     an.matched = an.score >= topic.threshold
@@ -477,7 +520,7 @@ def _event(an: Analysis, topic: Topic) -> Event | None:
         kind = next(k for k in ("share_sale", "funding") if k in kinds)
     # figures come from the title and from sentences that name the entity themselves: a summary's
     # "Rival X was valued at $Y" must not lend its figure to the entity's event
-    named = [s for s in sents if s in an.title or any(m.core and m.term.role in _NAME_ROLES for m in s.mentions)]
+    named = [s for s in sents if s.part == "title" or any(m.core and m.term.role in _NAME_ROLES for m in s.mentions)]
     amount, currency, valuation = _amounts(named or sents)
     if live and valuation is None:  # "…raises $6.6B" + "The round values the company at $157B."
         for s in an.summary:
@@ -530,10 +573,16 @@ def _status(sents: list[Sentence], topic: Topic) -> str | None:
     return None
 
 
+_MAX_REASONS = 12
+
+
 def _reasons(an: Analysis) -> tuple[Reason, ...]:
+    """The first twelve reasons: the decision, then each sentence's evidence in order."""
     out: list[Reason] = [Reason("decision", "item", an.verdict)]
     out += [Reason("entity", part, words) for words, part in an.names]
     for s in an.title + an.summary:
+        if len(out) >= _MAX_REASONS:  # the rest would be cut: do not build their snippets
+            break
         if s.implicit and s.positive:
             out.append(Reason("entity:implicit", s.part, "sentence continues the title about the entity"))
         for m in s.mentions:
@@ -549,7 +598,7 @@ def _reasons(an: Analysis) -> tuple[Reason, ...]:
             out.append(Reason(f"outflow:{t.kind}", s.part, _snippet(s, a, b)))
         for a, b, _ in s.other:
             out.append(Reason("other-news", s.part, _snippet(s, s.start + a, s.start + b)))
-    return tuple(out[:12])
+    return tuple(out[:_MAX_REASONS])
 
 
 def match_article(article: Article, topic: Topic) -> Match:
