@@ -226,7 +226,7 @@ class SqlStore(OutboxMixin):
                 values["last_new_at"] = now
                 if callable(schedule):
                     values["avg_new_gap_seconds"] = rhythm
-            s.execute(update(t.Feed).where(t.Feed.id == feed_id).values(**values))
+            s.execute(update(_FEEDS).where(_FEEDS.c.id == feed_id).values(**values))
         return RecordResult(new_articles, new_matches, new_stories)
 
     def find_article(self, url: str) -> ArticleValue | None:
@@ -249,16 +249,16 @@ class SqlStore(OutboxMixin):
         constraints still decide under concurrency (ON CONFLICT DO NOTHING)."""
         if not items:
             return []
+        # Core statements on the table (not the mapped class): no ORM bulk-persistence layer per row
+        art = _ARTICLES.c
         known: set[str] = set()
         keys = [i.entry_key for i in items]
         urls = [i.url_key for i in items if i.url_key]
         for chunk in _chunks(keys, 500):
-            known.update(s.scalars(select(t.Article.entry_key).where(
-                t.Article.feed_id == feed_id, t.Article.entry_key.in_(chunk))))
+            known.update(s.scalars(select(art.entry_key).where(art.feed_id == feed_id, art.entry_key.in_(chunk))))
         known_urls: set[str] = set()
         for chunk in _chunks(urls, 500):
-            known_urls.update(u for u in s.scalars(select(t.Article.url_key).where(t.Article.url_key.in_(chunk)))
-                              if u)
+            known_urls.update(u for u in s.scalars(select(art.url_key).where(art.url_key.in_(chunk))) if u)
         fresh: dict[str, NewItem] = {}
         for item in items:
             if item.entry_key in known or item.entry_key in fresh or (item.url_key and item.url_key in known_urls):
@@ -272,7 +272,7 @@ class SqlStore(OutboxMixin):
                  "summary": i.article.summary, "link": i.article.link, "source": i.article.source,
                  "lang": i.article.lang, "published": i.article.published, "first_seen": now}
                 for i in fresh.values()]
-        stmt = self._insert(t.Article).on_conflict_do_nothing().returning(t.Article.id, t.Article.entry_key)
+        stmt = self._insert(_ARTICLES).on_conflict_do_nothing().returning(art.id, art.entry_key)
         ids = {key: aid for aid, key in s.execute(stmt, rows)}
         return [(item, ids[key]) for key, item in fresh.items() if key in ids]
 
@@ -360,13 +360,17 @@ class _MatchBatch:
 
     def flush(self, store: SqlStore, s: Session, now: datetime) -> None:
         if self.matches:
-            s.execute(store._insert(t.MatchRow), self.matches)
+            s.execute(store._insert(t.MatchRow.__table__), self.matches)
         if self.joined:
             s.execute(update(t.Story).where(t.Story.id.in_(sorted(self.joined))).values(last_seen=now))
         if self.deliveries:
-            s.execute(store._insert(t.Delivery).on_conflict_do_nothing(),
+            s.execute(store._insert(t.Delivery.__table__).on_conflict_do_nothing(),
                       [{"story_id": sid, "digest": d, "sink": k, "status": "pending", "attempts": 0,
                         "created_at": now} for sid, d, k in sorted(self.deliveries)])
+
+
+_ARTICLES = t.Article.__table__
+_FEEDS = t.Feed.__table__
 
 
 def _chunks(seq: Sequence[Any], n: int) -> Iterator[Sequence[Any]]:
