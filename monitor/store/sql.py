@@ -46,6 +46,11 @@ def _redact_db_url(url: str) -> str:
         return "<database url>"
 
 
+# the tables behind the mapped classes, for Core statements on the hot path (no ORM layer per row)
+_ARTICLES = t.Article.__table__
+_FEEDS = t.Feed.__table__
+
+
 class SqlStore(OutboxMixin):
     """:class:`monitor.store` contract on SQLAlchemy. Write transactions are short and never
     span network I/O."""
@@ -153,25 +158,26 @@ class SqlStore(OutboxMixin):
         enabled feed with ``all_feeds`` (not polled since ``polled_before``). A leased feed is
         skipped by other processes until the lease expires (``FOR UPDATE SKIP LOCKED`` on
         PostgreSQL; SQLite serialises writers)."""
+        f = _FEEDS.c   # Core columns: the rows become plain tuples, not ORM objects
         with self._tx() as s:
-            q = select(t.Feed).where(t.Feed.enabled.is_(True),
-                                     or_(t.Feed.lease_until.is_(None), t.Feed.lease_until <= now))
+            q = select(f.id, f.url, f.name, f.interval_minutes, f.etag, f.last_modified, f.body_hash,
+                       f.consecutive_failures, f.last_polled_at, f.last_new_at, f.avg_new_gap_seconds
+                       ).where(f.enabled.is_(True), or_(f.lease_until.is_(None), f.lease_until <= now))
             if not all_feeds:
-                q = q.where(or_(t.Feed.next_poll_at.is_(None), t.Feed.next_poll_at <= now))
+                q = q.where(or_(f.next_poll_at.is_(None), f.next_poll_at <= now))
             elif polled_before is not None:
-                q = q.where(or_(t.Feed.last_polled_at.is_(None), t.Feed.last_polled_at < polled_before))
-            q = q.order_by(t.Feed.next_poll_at.is_not(None), t.Feed.next_poll_at, t.Feed.id)
+                q = q.where(or_(f.last_polled_at.is_(None), f.last_polled_at < polled_before))
+            q = q.order_by(f.next_poll_at.is_not(None), f.next_poll_at, f.id)
             if limit:
                 q = q.limit(limit)
-            feeds = s.scalars(q.with_for_update(skip_locked=True)).all()
-            if feeds:
-                s.execute(update(t.Feed).where(t.Feed.id.in_([f.id for f in feeds]))
-                          .values(lease_until=now + lease))
-            return [FeedState(id=f.id, url=f.url, name=f.name, interval_minutes=f.interval_minutes,
-                              etag=f.etag, last_modified=f.last_modified, body_hash=f.body_hash,
-                              consecutive_failures=f.consecutive_failures,
-                              is_new=f.last_polled_at is None, last_new_at=f.last_new_at,
-                              avg_new_gap_seconds=f.avg_new_gap_seconds) for f in feeds]
+            rows = s.execute(q.with_for_update(skip_locked=True)).all()
+            if rows:
+                s.execute(update(_FEEDS).where(f.id.in_([r.id for r in rows])).values(lease_until=now + lease))
+            return [FeedState(id=r.id, url=r.url, name=r.name, interval_minutes=r.interval_minutes,
+                              etag=r.etag, last_modified=r.last_modified, body_hash=r.body_hash,
+                              consecutive_failures=r.consecutive_failures,
+                              is_new=r.last_polled_at is None, last_new_at=r.last_new_at,
+                              avg_new_gap_seconds=r.avg_new_gap_seconds) for r in rows]
 
     def record_failure(self, feed_id: int, message: str, now: datetime, next_poll_at: datetime) -> None:
         self.record_failures([(feed_id, message, next_poll_at, True)], now)
@@ -367,10 +373,6 @@ class _MatchBatch:
             s.execute(store._insert(t.Delivery.__table__).on_conflict_do_nothing(),
                       [{"story_id": sid, "digest": d, "sink": k, "status": "pending", "attempts": 0,
                         "created_at": now} for sid, d, k in sorted(self.deliveries)])
-
-
-_ARTICLES = t.Article.__table__
-_FEEDS = t.Feed.__table__
 
 
 def _chunks(seq: Sequence[Any], n: int) -> Iterator[Sequence[Any]]:
