@@ -106,7 +106,7 @@ async def poll_once(deps: Deps, *, all_feeds: bool = False) -> RunReport:
     now = deps.clock.now()
     pol = deps.settings.polling
     lease = timedelta(seconds=pol.lease_seconds or pol.timeout_seconds * 2 + 30)
-    batch_size = max(8, pol.concurrency * 2)
+    batch_size = max(16, pol.concurrency * 4)   # a claim is one transaction: few per round, small enough to share
     buffer: list[FeedState] = []
     exhausted = False
     refill_lock = asyncio.Lock()
