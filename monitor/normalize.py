@@ -17,7 +17,6 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsp
 # stops at the next "<"), where "[^>]" would rescan up to 2,000 characters per position.
 _TAG = re.compile(r"<[^<>]{0,2000}>")
 _RAW_TEXT_OPEN = re.compile(r"<(script|style)\b[^<>]*>", re.I)
-_WS = re.compile(r"\s+")
 # C0 (except TAB/LF/CR, folded to spaces later), DEL, C1, soft hyphen, Arabic letter mark,
 # Mongolian vowel separator, bidi embeddings/overrides/isolates/marks, zero-width and other
 # format characters that only hide or reorder text, noncharacters, TAG characters, and lone
@@ -30,6 +29,13 @@ _CONTROL = re.compile(
 _ANSI = re.compile(r"\x1b(?:\[[0-9;?]*[ -/]*[@-~]|\][^\x07\x1b]{0,512}(?:\x07|\x1b\\)?|[@-_])")
 # Line breaks and the other C0/C1 controls separate words: they become spaces, not nothing.
 _LINE_BREAKS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# What the three passes above act on, less the whitespace the final fold handles alike
+# (TAB, LF, VT, FF, CR, FS-US, NEL, LS, PS): when none is present they change nothing.
+_ODD = re.compile(
+    "[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\xad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064"
+    "\u2066-\u206f\ufdd0-\ufdef\ufeff\ufff9-\ufffb\ufffe\uffff\U000e0000-\U000e007f\ud800-\udfff]"
+)
+_RAW_TEXT_HINT = re.compile("<[sS][cCtT]")   # cheap test before the case-insensitive element scan
 
 
 def clean_text(value: str | None, *, max_chars: int = 0) -> str:
@@ -44,17 +50,22 @@ def clean_text(value: str | None, *, max_chars: int = 0) -> str:
         return ""
     text = value
     if "<" in text:
-        text = _strip_raw_text(text)
+        if _RAW_TEXT_HINT.search(text):
+            text = _strip_raw_text(text)
         text = _TAG.sub(" ", text)
     if "&" in text:
         text = html.unescape(text)
         if "<" in text:  # entity-encoded markup (&lt;b&gt;) becomes tags after unescaping
             text = _TAG.sub(" ", text)
-    text = _ANSI.sub("", text)
-    text = _LINE_BREAKS.sub(" ", text)
-    text = _CONTROL.sub("", text)
-    text = _cap_combining(text)
-    text = _WS.sub(" ", text).strip()
+    if _ODD.search(text):  # most text has none: one scan instead of three substitutions
+        text = _ANSI.sub("", text)
+        text = _LINE_BREAKS.sub(" ", text)
+        text = _CONTROL.sub("", text)
+    if not text.isascii():
+        text = _cap_combining(text)
+    # str.split() splits on exactly the characters \s matches (str.isspace) and drops them at
+    # both ends: the same as re.sub(r"\s+", " ", text).strip(), at a third of the cost
+    text = " ".join(text.split())
     if max_chars and len(text) > max_chars:
         text = _truncate(text, max_chars)
     return text
