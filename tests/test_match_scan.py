@@ -14,7 +14,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from monitor.match import build_topic, preset
-from monitor.match.topic import TermSet, _boundary_safe, _regex_matches, _start_literals
+from monitor.match.topic import (
+    _CJK_RE,
+    TermSet,
+    _boundary_safe,
+    _regex_matches,
+    _start_literals,
+    _starts_after_non_letter,
+)
 
 OPENAI = preset("openai-funding-revenue")
 JOIN = " | "
@@ -38,6 +45,35 @@ def together(ts: TermSet, first: str, second: str) -> list[tuple[int, int, str, 
     hits, n = ts.finditer_fields(first, second, JOIN)
     assert n == len(ts.finditer(first))
     return [(a, b, t.role, t.text) for a, b, t in hits]
+
+
+def plainly(ts: TermSet, text: str) -> list[tuple[int, int, str, str]]:
+    """The hits the simple way: every pattern run over the whole text behind its prefilter."""
+    out = []
+    for m in ts.latin.finditer(" " + text) if ts.latin else ():
+        out += [(m.start(), m.end() - 1, t) for t in ts._lookup(text[m.start():m.end() - 1])]
+    for m in ts.cjk.finditer(text) if ts.cjk and _CJK_RE.search(text) else ():
+        out += [(m.start(), m.end(), t) for t in ts._lookup(m.group())]
+    for lits, rx, index, _ in ts.grouped:
+        if lits is None or any(x in text for x in lits):
+            out += [(m.start(), m.end(), index[m.lastindex]) for m in rx.finditer(text) if m.end() > m.start()]
+    for word_lead, rx, index in ts.gap_groups:
+        if word_lead in " " + text:
+            out += [(m.start(), m.end(), index[m.lastindex]) for m in rx.finditer(text)
+                    if not (m.start() and text[m.start() - 1].isalnum())]
+    for lead, rx, t in ts.inner:
+        if lead in text:
+            out += [(m.start(), m.end(), t) for m in rx.finditer(text) if m.start() and text[m.start() - 1].isalpha()]
+    out.sort(key=lambda h: (h[0], h[0] - h[1]))
+    return [(a, b, t.role, t.text) for a, b, t in out]
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(WORDS), max_size=30))
+def test_the_scan_finds_what_each_pattern_finds_alone(words: list[str]) -> None:
+    text = " ".join(words)
+    for ts in (OPENAI.compiled.scan, OPENAI.compiled.names, OPENAI.compiled.other, OPENAI.compiled.status):
+        assert [(a, b, t.role, t.text) for a, b, t in ts.finditer(text)] == plainly(ts, text)
 
 
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
@@ -80,6 +116,18 @@ def test_patterns_that_read_the_text_edges_are_scanned_field_by_field() -> None:
 ])
 def test_boundary_safety(pattern: str, safe: bool) -> None:
     assert _boundary_safe(pattern) is safe
+
+
+@pytest.mark.parametrize(("pattern", "after_non_letter"), [
+    (r"(?<![a-z])rais\w* money", True),
+    (r"(?<![0-9a-z])rais", True),
+    (r"(?<![a-y])rais", False),
+    (r"(?<!a)rais", False),
+    (r"rais(?<![a-z]x)", False),
+    (r"(?<=[^a-z])rais", False),
+])
+def test_starts_after_non_letter(pattern: str, after_non_letter: bool) -> None:
+    assert _starts_after_non_letter(pattern) is after_non_letter
 
 
 @pytest.mark.parametrize(("pattern", "literals"), [

@@ -375,10 +375,6 @@ def _may_be_other_news(t_text: str, t_fold: str, topic: Topic) -> bool:
     return any(other.finditer(t_fold[a:b]) for a, b in sentence_spans(t_text))
 
 
-def _shift(am: Amount, off: int) -> Amount:
-    return Amount(am.value, am.currency, am.start + off, am.end + off, am.text, am.vague)
-
-
 def _analyze(t_text: str, t_fold: str, s_text: str, s_fold: str, topic: Topic, pre: dict[str, Any]) -> Analysis:
     """One reading of title and summary; ``pre`` keeps the title's scan and amounts for a second reading."""
     c = topic.compiled
@@ -410,7 +406,7 @@ def _analyze(t_text: str, t_fold: str, s_text: str, s_fold: str, topic: Topic, p
         t_am = pre.get("amounts")
         if t_am is None:
             t_am = pre["amounts"] = extract_amounts(t_fold, vague=False)
-        amounts = t_am + [_shift(a, off) for a in extract_amounts(s_fold, vague=False)] if s_fold else t_am
+        amounts = t_am + extract_amounts(s_fold, vague=False, offset=off) if s_fold else t_am
     caption = bool(t_text) and is_caption(t_fold)
     title, summary = _sentences(t_text, s_text, full, hits, amounts)
     both = title + summary

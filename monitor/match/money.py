@@ -159,24 +159,40 @@ def has_vague_amount(folded: str, start: int = 0, end: int | None = None) -> boo
     return _VAGUE_HINT.search(folded, start, end) is not None and _VAGUE_RE.search(" " + folded[start:end]) is not None
 
 
-def extract_amounts(folded: str, *, vague: bool = True) -> list[Amount]:
-    """Every money amount in folded text, in order of appearance (vague magnitudes too, unless ``vague=False``)."""
+# A space before what may be a long scale word ("zehn milliarden"): where an amount written in
+# words may have its space. Every long scale word starts like one of these (checked below), and a
+# literal first character lets the engine skip to the next space at C speed.
+_SCALE_STARTS = ("tri", "bil", "mil", "mrd.", "mio.", "thousand", "tausend", "duizend")
+assert all(s.startswith(_SCALE_STARTS) for s in _LATIN_SCALES if len(s) > 3)
+_SPACE_BEFORE_SCALE = re.compile(" (?=" + "|".join(map(re.escape, _SCALE_STARTS)) + ")")
+_WS_BEFORE_SCALE = re.compile(r"\s(?=" + "|".join(map(re.escape, _SCALE_STARTS)) + ")")   # text with tabs etc.
+# The letters just before it, when they are a whole word of at most 8 letters (the longest number word)
+_WORD_BEFORE = re.compile(r"(?<![a-z])[a-z]{1,8}\Z")
+assert all(w.isascii() and w.isalpha() and w.islower() and len(w) <= 8 for w in _NUMBER_WORDS)
+
+
+def extract_amounts(folded: str, *, vague: bool = True, offset: int = 0) -> list[Amount]:
+    """Every money amount in folded text, in order of appearance (vague magnitudes too, unless ``vague=False``).
+
+    Positions are offsets in ``folded``, plus ``offset`` (where the text sits in a longer one).
+    """
     out: list[Amount] = []
     if vague and _VAGUE_HINT.search(folded):
-        out += [Amount(0.0, None, m.start(), m.end() - 1, m.group(0)[1:], vague=True)
+        out += [Amount(0.0, None, m.start() + offset, m.end() - 1 + offset, m.group(0)[1:], vague=True)
                 for m in _VAGUE_RE.finditer(" " + folded)]
     pos = 0
     while (c := _START_RE.search(folded, pos)) is not None:
-        a = _read_amount(folded, c.start())
+        a = _read_amount(folded, c.start(), offset)
         if a is None:
             n = _NUM_RE.match(folded, c.start())
             pos = n.end() if n else c.start() + 1
             continue
         out.append(a)
-        pos = a.end
-    if _SCALE_WORD.search(folded):
-        for m in _WORD_RE.finditer(folded):
-            a = _amount(m, folded)
+        pos = a.end - offset
+    words = _word_amounts(folded)
+    if words and _SCALE_WORD.search(folded):  # (the condition on the text, tested second: it is the slower)
+        for m in words:
+            a = _amount(m, folded, offset)
             if a is not None:
                 out.append(a)
     if len(out) > 1:
@@ -186,7 +202,31 @@ def extract_amounts(folded: str, *, vague: bool = True) -> list[Amount]:
     return out
 
 
-def _amount(m: re.Match[str], folded: str) -> Amount | None:
+def _word_amounts(f: str) -> list[re.Match[str]]:
+    """``list(_WORD_RE.finditer(f))``, tried only where a match can start.
+
+    A match is a number word, one space and a long scale word, and number words are letters only:
+    so it starts where the whole word before a space-and-scale-word is a number word. Trying just
+    there, left to right and never inside a previous match, finds the same matches.
+    """
+    out: list[re.Match[str]] = []
+    pos = 0
+    spaces = _SPACE_BEFORE_SCALE if f.isprintable() else _WS_BEFORE_SCALE  # printable: " " is the only space
+    for sp in spaces.finditer(f):
+        q = sp.start()
+        if not ("a" <= f[q - 1:q] <= "z"):
+            continue
+        w = _WORD_BEFORE.search(f, max(0, q - 8), q)
+        if w is None or w.start() < pos or w.group() not in _NUMBER_WORDS:
+            continue
+        m = _WORD_RE.match(f, w.start())
+        if m is not None:
+            out.append(m)
+            pos = m.end()
+    return out
+
+
+def _amount(m: re.Match[str], folded: str, offset: int = 0) -> Amount | None:
     """An amount written with a number word: "zehn milliarden dollar", "un billon de dolares"."""
     num = _NUMBER_WORDS.get(m.group("w6"))
     scale = _SCALES.get(m.group("s6").strip())
@@ -194,10 +234,13 @@ def _amount(m: re.Match[str], folded: str) -> Amount | None:
         return None
     cur = m.group("c6")
     currency = _currency_code(_strip_prep(cur)) if cur else None
-    return Amount(num * scale, currency, m.start(), m.end(), m.group(0).strip())
+    return Amount(num * scale, currency, m.start() + offset, m.end() + offset, m.group(0).strip())
 
 
-def _read_amount(f: str, st: int) -> Amount | None:
+_PREFIX_ENDS = frozenset(p[-1] for p in _PREFIXED_DOLLAR)
+
+
+def _read_amount(f: str, st: int, offset: int = 0) -> Amount | None:
     """An amount starting at ``st`` (a currency symbol or the first digit of a number), or None."""
     currency: str | None = None
     i = st
@@ -205,10 +248,11 @@ def _read_amount(f: str, st: int) -> Amount | None:
         currency = _SYMBOL_CUR[f[st]]
         if f[st] == "$":
             pre = f[max(0, st - 4):st]   # "r$", "c$", "a$", "us$", "u.s.$": written without a space
-            for p, code in _PREFIXED_DOLLAR.items():
-                if pre.endswith(p) and (len(pre) == len(p) or not pre[-len(p) - 1].isalpha()):
-                    currency = code
-                    break
+            if pre and pre[-1] in _PREFIX_ENDS:  # else no prefix can match
+                for p, code in _PREFIXED_DOLLAR.items():
+                    if pre.endswith(p) and (len(pre) == len(p) or not pre[-len(p) - 1].isalpha()):
+                        currency = code
+                        break
             if pre.endswith(("us", "u.s.")):
                 currency = "USD"
         i = st + 1
@@ -218,9 +262,6 @@ def _read_amount(f: str, st: int) -> Amount | None:
         return None
     n = _NUM_RE.match(f, i)
     if n is None:
-        return None
-    num = parse_number(n.group())
-    if num is None:
         return None
     end = n.end()
     scale = 1.0
@@ -245,7 +286,11 @@ def _read_amount(f: str, st: int) -> Amount | None:
         return None
     if currency is not None and scale == 1.0 and f[st].isdigit() and end == n.end():
         return None
-    return Amount(num * scale, currency, st, end, f[st:end])
+    digits = n.group()  # parsed last: most numbers in news are no amount (a pure function, so same result)
+    num = float(digits) if digits.isdigit() else parse_number(digits)
+    if num is None:
+        return None
+    return Amount(num * scale, currency, st + offset, end + offset, f[st:end])
 
 
 def _strip_prep(tok: str) -> str:

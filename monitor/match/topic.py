@@ -363,6 +363,17 @@ def _regex_matches(rx: re.Pattern[str], starts: str | re.Pattern[str], text: str
     return out
 
 
+def _matches_at(rx: re.Pattern[str], positions: list[int], text: str) -> list[re.Match[str]]:
+    """``list(rx.finditer(text))`` when every match starts at one of ``positions`` (ascending)."""
+    out: list[re.Match[str]] = []
+    pos = 0
+    for i in positions:
+        if i >= pos and (m := rx.match(text, i)) is not None:
+            out.append(m)
+            pos = max(m.end(), i + 1)
+    return out
+
+
 def _factored(lead: str, members: Sequence[tuple[list[str], str]]) -> str | None:
     """``lead(?:(rest1)|(rest2)|...)`` for members that all start with the literal atoms of ``lead``.
 
@@ -382,6 +393,37 @@ def _factored(lead: str, members: Sequence[tuple[list[str], str]]) -> str | None
             return None
         rests.append("(" + "".join(atoms[len(lead):]) + end + ")")
     return None if head is None else head + "(?:" + "|".join(rests) + ")"
+
+
+def _starts_after_non_letter(src: str) -> bool:
+    """Does ``src`` begin with "(?<![a-z])" (or a look-behind excluding more), so it matches only where no letter precedes?"""
+    try:
+        parsed = list(_PARSER.parse(src))
+    except Exception:  # noqa: BLE001
+        return False
+    if not parsed or parsed[0][0] is not _PARSER.ASSERT_NOT or parsed[0][1][0] != -1:
+        return False
+    body = list(parsed[0][1][1])
+    return len(body) == 1 and body[0][0] is _PARSER.IN and any(
+        op is _PARSER.RANGE and av[0] <= ord("a") and av[1] >= ord("z") for op, av in body[0][1])
+
+
+def _literal_trie(literals: Sequence[str]) -> str:
+    """One pattern for several literals, as a prefix tree that prefers the longest at a position."""
+    tree: dict[str, Any] = {}
+    for lit in literals:
+        node = tree
+        for ch in lit:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def emit(node: dict[str, Any]) -> str:
+        alts = [re.escape(ch) + emit(node[ch]) for ch in sorted(k for k in node if k)]
+        if "" in node:
+            alts.append("")  # the literal ends here: tried after every longer one
+        return alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+
+    return emit(tree)
 
 
 Hit = tuple[int, int, Term]
@@ -405,7 +447,7 @@ class TermSet:
     """
 
     __slots__ = ("cache", "cjk", "exact", "gap_groups", "gaps", "grouped", "inner", "joinable", "latin", "regexes",
-                 "star", "star_lengths")
+                 "star", "star_lengths", "trigger", "trigger_units", "untriggered")
 
     def __init__(self, terms: Sequence[Term], sources: Sequence[str | list[str]]) -> None:
         self.regexes: list[tuple[str | None, re.Pattern[str], Term]] = []
@@ -490,11 +532,38 @@ class TermSet:
                 union = _fewest_prefixes([x for f in found for x in f or ()])
                 starts = union[0] if len(union) == 1 else re.compile("|".join(map(re.escape, union)))
             self.grouped.append((gate, rx, index, starts))
+        self._build_trigger(list(by_lead), [
+            (_fewest_prefixes([x for m, _ in members for x in _start_literals(m.pattern) or ()])
+             if all(_starts_after_non_letter(m.pattern) and _start_literals(m.pattern) for m, _ in members) else None)
+            for members in groups.values()])
         self.latin = re.compile(f"[^{_LATIN}]" + self._emit(latin)) if latin else None
         self.cjk = re.compile(self._emit(cjk)) if cjk else None
         # trie terms (latin, cjk) are safe by construction: their only look-around is "(?![0-9a-z])"
         self.joinable = all(_boundary_safe(rx.pattern) for rx in
                             [r for _, r, _ in self.regexes] + [r for _, r, _ in self.gaps] + [r for _, r, _ in self.inner])
+
+    def _build_trigger(self, leads: list[str], word_starts: list[tuple[str, ...] | None]) -> None:
+        """One pass over a text to find where the gap groups and most ``re:`` groups can begin.
+
+        A gap group is read only in a field where some word starts with its lead (" inves"); a
+        ``re:`` group whose patterns all begin with "(?<![a-z])" can only match after a non-letter,
+        at one of its start literals. ``trigger`` finds, after each non-letter, the longest of all
+        these literals; the units of the literals it starts with are triggered there too.
+        ``trigger_units[literal]`` = (gap groups, ``re:`` groups); ``untriggered``: the other ``re:`` groups.
+        """
+        literals: dict[str, tuple[set[int], set[int]]] = {}
+        for u, lead in enumerate(leads):
+            literals.setdefault(lead, (set(), set()))[0].add(u)
+        for u, starts in enumerate(word_starts):
+            for lit in starts or ():
+                literals.setdefault(lit, (set(), set()))[1].add(u)
+        self.untriggered = [u for u, starts in enumerate(word_starts) if not starts]
+        self.trigger = re.compile("[^a-z](?=(" + _literal_trie(list(literals)) + "))") if literals else None
+        self.trigger_units: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = {}
+        for lit in literals:
+            opened = [units for other, units in literals.items() if lit.startswith(other)]
+            self.trigger_units[lit] = (tuple(sorted(set().union(*(g for g, _ in opened)))),
+                                       tuple(sorted(set().union(*(r for _, r in opened)))))
 
     def _emit(self, node: dict[Any, Any]) -> str:
         alts: list[str] = [str(atom) + self._emit(node[atom])
@@ -561,40 +630,56 @@ class TermSet:
                     found = self._lookup(w)
                 for t in found:
                     out.append((a, b, t))
-        if self.cjk is not None and _CJK_RE.search(text):
+        n_latin = len(out)
+        if self.cjk is not None and not text.isascii() and _CJK_RE.search(text):
             for m in self.cjk.finditer(text):
                 a, b = m.span()
                 if b > lo and a < hi:
                     crossed = True
                 out += [(a, b, t) for t in self._lookup(m.group())]
-        for lits, rx, index, starts in self.grouped:
+        gap_fields: dict[int, int] = {}        # gap group -> fields where a word starts with its lead
+        positions: dict[int, list[int]] = {}   # triggered re: group -> where it may match
+        if self.trigger is not None:
+            for g in self.trigger.finditer(" " + text):
+                q = g.start()  # where the literal starts in ``text`` (the non-letter is just before it)
+                gap_units, rx_units = self.trigger_units[g.group(1)]
+                if gap_units and g.group() == " ":
+                    bit = 1 if q < lo else 2
+                    for u in gap_units:
+                        gap_fields[u] = gap_fields.get(u, 0) | bit
+                for u in rx_units:
+                    positions.setdefault(u, []).append(q)
+        matched: dict[int, list[re.Match[str]]] = {}
+        for u, at in positions.items():
+            matched[u] = _matches_at(self.grouped[u][1], at, text)
+        for u in self.untriggered:
+            lits, rx, _, starts = self.grouped[u]
             if lits is not None:
                 for x in lits:
                     if x in text:
                         break
                 else:
                     continue
-            for m in (rx.finditer(text) if starts is None else _regex_matches(rx, starts, text)):
+            matched[u] = list(rx.finditer(text)) if starts is None else _regex_matches(rx, starts, text)
+        for u in sorted(matched):  # in the groups' order, as the order of equal hits depends on it
+            index = self.grouped[u][2]
+            for m in matched[u]:
                 a, b = m.span()
                 if b > lo and a < hi:
                     crossed = True
                 if b > a:
                     out.append((a, b, index[m.lastindex]))  # type: ignore[index]
-        padded = " " + text
-        for word_lead, rx, index in self.gap_groups:
-            # cheap: the term's first word must start a word somewhere in the field. This is a
-            # condition of the field, not of the match ("l'investimento" counts only where another
-            # word starts with "invest"), so each side of a join is tested on its own.
-            p = padded.find(word_lead)
-            if p < 0:
-                continue
-            first_ok = p < lo
-            second_ok = p >= hi or padded.find(word_lead, hi) >= 0
+        # A gap group is read only in a field where some word starts with its lead: a condition of
+        # the field, not of the match ("l'investimento" counts only where another word starts with
+        # "invest"), so each side of a join is tested on its own: bit 1 for the first, 2 for the second.
+        for u in sorted(gap_fields):
+            _, rx, index = self.gap_groups[u]
+            bits = gap_fields[u]
             for m in rx.finditer(text):
                 a, b = m.span()
                 if b > lo and a < hi:
                     crossed = True
-                if not (a and text[a - 1].isalnum()) and (first_ok if a < lo else second_ok):
+                if not (a and text[a - 1].isalnum()) and bits & (1 if a < lo else 2):
                     out.append((a, b, index[m.lastindex]))  # type: ignore[index]
         for lead, rx, t in self.inner:
             if lead in text:
@@ -604,8 +689,8 @@ class TermSet:
                         crossed = True
                     if a and text[a - 1].isalpha():  # only inside a word: whole words are plain terms
                         out.append((a, b, t))
-        if self.grouped or self.gaps or self.inner or self.cjk is not None:
-            out.sort(key=lambda h: (h[0], h[0] - h[1]))
+        if len(out) > n_latin and (self.grouped or self.gaps or self.inner or self.cjk is not None):
+            out.sort(key=lambda h: (h[0], h[0] - h[1]))  # (the latin hits alone are in this order already)
         return out, crossed
 
 
