@@ -8,9 +8,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Engine, and_, create_engine, event, func, or_, select, text, update
+from sqlalchemy import Connection, Engine, Table, and_, create_engine, event, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -47,8 +47,8 @@ def _redact_db_url(url: str) -> str:
 
 
 # the tables behind the mapped classes, for Core statements on the hot path (no ORM layer per row)
-_ARTICLES = t.Article.__table__
-_FEEDS = t.Feed.__table__
+_ARTICLES = cast(Table, t.Article.__table__)
+_FEEDS = cast(Table, t.Feed.__table__)
 
 
 class SqlStore(OutboxMixin):
@@ -72,6 +72,16 @@ class SqlStore(OutboxMixin):
         try:
             with self._sessions.begin() as session:
                 yield session
+        except SQLAlchemyError as e:
+            raise StoreError(f"database error ({self.safe_url}): {_short(e)}") from e
+
+    @contextmanager
+    def _core_tx(self) -> Iterator[Connection]:
+        """A transaction on a plain connection: for the per-poll hot path, which only runs Core
+        statements and so needs none of the Session's unit-of-work machinery."""
+        try:
+            with self.engine.begin() as conn:
+                yield conn
         except SQLAlchemyError as e:
             raise StoreError(f"database error ({self.safe_url}): {_short(e)}") from e
 
@@ -159,7 +169,7 @@ class SqlStore(OutboxMixin):
         skipped by other processes until the lease expires (``FOR UPDATE SKIP LOCKED`` on
         PostgreSQL; SQLite serialises writers)."""
         f = _FEEDS.c   # Core columns: the rows become plain tuples, not ORM objects
-        with self._tx() as s:
+        with self._core_tx() as s:
             q = select(f.id, f.url, f.name, f.interval_minutes, f.etag, f.last_modified, f.body_hash,
                        f.consecutive_failures, f.last_polled_at, f.last_new_at, f.avg_new_gap_seconds
                        ).where(f.enabled.is_(True), or_(f.lease_until.is_(None), f.lease_until <= now))
@@ -213,7 +223,7 @@ class SqlStore(OutboxMixin):
         stories and pending deliveries. Items already stored (same feed entry, or same canonical
         URL from any feed) are ignored."""
         new_articles = new_matches = new_stories = 0
-        with self._tx() as s:
+        with self._core_tx() as s:
             values: dict[str, Any] = {"etag": meta.etag, "last_modified": meta.last_modified,
                                       "body_hash": meta.body_hash}
             if meta.title is not None:
@@ -248,7 +258,7 @@ class SqlStore(OutboxMixin):
             return ArticleValue(title=row.title, summary=row.summary, link=row.link, published=row.published,
                                 source=row.source, lang=row.lang)
 
-    def _insert_new_articles(self, s: Session, feed_id: int, items: Sequence[NewItem],
+    def _insert_new_articles(self, s: Connection, feed_id: int, items: Sequence[NewItem],
                              now: datetime) -> list[tuple[NewItem, int]]:
         """Insert the items not stored yet, in batches; return them with their new ids. Known keys
         are filtered first (the common case: a feed re-serving what we have); the unique
@@ -282,7 +292,7 @@ class SqlStore(OutboxMixin):
         ids = {key: aid for aid, key in s.execute(stmt, rows)}
         return [(item, ids[key]) for key, item in fresh.items() if key in ids]
 
-    def _file_match(self, s: Session, article_id: int, item: NewItem, match: Any,
+    def _file_match(self, s: Connection, article_id: int, item: NewItem, match: Any,
                     features: Mapping[str, Any], now: datetime, stories: StoryIndexFactory, routes: Routes,
                     window: timedelta, batch: _MatchBatch) -> int:
         topic = match.topic
@@ -310,7 +320,7 @@ class SqlStore(OutboxMixin):
             batch.deliveries.update((story_id, digest, sink) for digest, sink in routes.get(topic, ()))
         return created
 
-    def _recent_stories(self, s: Session, topic: str, since: datetime) -> list[tuple[int, list[Mapping[str, Any]]]]:
+    def _recent_stories(self, s: Connection, topic: str, since: datetime) -> list[tuple[int, list[Mapping[str, Any]]]]:
         rows = s.execute(
             select(t.MatchRow.story_id, t.MatchRow.features)
             .join(t.Story, t.Story.id == t.MatchRow.story_id)
@@ -364,7 +374,7 @@ class _MatchBatch:
         self.joined: set[int] = set()
         self.deliveries: set[tuple[int, str, str]] = set()
 
-    def flush(self, store: SqlStore, s: Session, now: datetime) -> None:
+    def flush(self, store: SqlStore, s: Connection, now: datetime) -> None:
         if self.matches:
             s.execute(store._insert(t.MatchRow.__table__), self.matches)
         if self.joined:
