@@ -221,14 +221,15 @@ def make_monitor(settings: Settings, *, clock: Clock | None = None,
                                    initargs=(settings.raw_topics,))
     closers.append(lambda: fast_pool.shutdown(wait=True))
 
-    async def process(body: bytes, url: str, content_type: str, name: str, now: datetime) -> ProcessedFeed:
+    async def process(body: bytes, url: str, content_type: str, name: str, now: datetime,
+                      known: frozenset[str] = frozenset()) -> ProcessedFeed:
         if len(body) <= FAST_MAX_BYTES:
             fast = await asyncio.get_running_loop().run_in_executor(
-                fast_pool, process_feed_fast, body, url, content_type, name, now, max_age_days)
+                fast_pool, process_feed_fast, body, url, content_type, name, now, max_age_days, known)
             if fast is not None:
                 return fast
         result: ProcessedFeed = await pool.run(url, process_feed, body, url, content_type, name, max_bytes, now,
-                                               max_age_days)
+                                               max_age_days, known)
         return result
 
     db_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")

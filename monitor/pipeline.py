@@ -30,7 +30,7 @@ from monitor.worker import ProcessedFeed
 log = logging.getLogger(__name__)
 
 # (body, final url, content type, feed name, now) -> parsed, matched and keyed items (off the loop)
-ProcessFn = Callable[[bytes, str, str, str, datetime], Awaitable[ProcessedFeed]]
+ProcessFn = Callable[[bytes, str, str, str, datetime, frozenset[str]], Awaitable[ProcessedFeed]]
 STORY_WINDOW = timedelta(days=7)
 MAX_FEED_BACKOFF = timedelta(hours=6)
 
@@ -178,7 +178,9 @@ async def _poll_feed(deps: Deps, feed: FeedState, now: datetime, failures: list[
                                   lambda n: schedule(n, cache), stories=StoryIndex, routes={},
                                   story_window=STORY_WINDOW)
             return FeedOutcome(url=feed.url, not_modified=True)
-        processed = await deps.process(result.body, result.url, result.content_type, feed.name, now)
+        # what the feed served before is not read again: only new entries are matched and keyed
+        known = frozenset() if feed.is_new else await deps.call_store(deps.store.known_entry_keys, feed.id)
+        processed = await deps.process(result.body, result.url, result.content_type, feed.name, now, known)
         meta = FetchMeta(etag=result.etag, last_modified=result.last_modified, body_hash=body_hash,
                          title=processed.title)
         ttl = processed.ttl_minutes

@@ -36,35 +36,39 @@ def init_worker(raw_topics: Sequence[Mapping[str, Any]]) -> None:
 
 
 def process_feed(body: bytes, url: str, content_type: str, name: str, max_bytes: int, now: datetime,
-                 max_age_days: float) -> ProcessedFeed:
-    """Parse, match and key one feed body. Raises ``ParseError`` for bodies that are not feeds."""
+                 max_age_days: float, known: frozenset[str] = frozenset()) -> ProcessedFeed:
+    """Parse, match and key one feed body. Raises ``ParseError`` for bodies that are not feeds.
+    Entries whose key is in ``known`` (already stored for this feed) are left out unread."""
     parsed = parse_feed(body, url, content_type=content_type, name=name, max_bytes=max_bytes)
-    items = build_items(parsed, _topics, now, timedelta(days=max_age_days))
+    items = build_items(parsed, _topics, now, timedelta(days=max_age_days), known)
     return ProcessedFeed(title=parsed.title, items=tuple(items), skipped=parsed.skipped,
                          ttl_minutes=parsed.ttl_minutes)
 
 
 def process_feed_fast(body: bytes, url: str, content_type: str, name: str, now: datetime,
-                      max_age_days: float) -> ProcessedFeed | None:
+                      max_age_days: float, known: frozenset[str] = frozenset()) -> ProcessedFeed | None:
     """:func:`process_feed` for bodies the parse fast path reads (small, well-formed UTF-8 RSS 2.0
     or Atom 1.0), or None: then :func:`process_feed` must run in the sandboxed pool. Bounded
     work, so the main process may run it (in a thread, off the event loop)."""
     parsed = parse_feed_fast(body, url, content_type=content_type, name=name)
     if parsed is None:
         return None
-    items = build_items(parsed, _topics, now, timedelta(days=max_age_days))
+    items = build_items(parsed, _topics, now, timedelta(days=max_age_days), known)
     return ProcessedFeed(title=parsed.title, items=tuple(items), skipped=parsed.skipped,
                          ttl_minutes=parsed.ttl_minutes)
 
 
-def build_items(parsed: ParsedFeed, topics: Sequence[Any], now: datetime, max_age: timedelta) -> list[NewItem]:
+def build_items(parsed: ParsedFeed, topics: Sequence[Any], now: datetime, max_age: timedelta,
+                known: frozenset[str] = frozenset()) -> list[NewItem]:
     """Pure: parsed articles -> items to store, with their matches and story features. Articles
-    older than ``max_age`` (by published date) are stored but not deliverable."""
+    older than ``max_age`` (by published date) are stored but not deliverable. Entries already
+    stored for the feed (``known`` entry keys) are left out before matching: the store would
+    ignore them, and a changed feed usually re-serves mostly what it served before."""
     items = []
-    seen: set[str] = set()
+    seen: set[str] = set(known)
     for article in parsed.articles:
         key = entry_key(article)
-        if key in seen:  # the same entry twice in one body: the first wins
+        if key in seen:  # known, or the same entry twice in one body: the first wins
             continue
         seen.add(key)
         matches = []

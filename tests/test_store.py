@@ -186,3 +186,13 @@ def test_concurrent_claims_never_overlap(db_url):
     assert sorted(got) == sorted(set(got)) and len(got) == 60
     for s in stores:
         s.close()
+
+
+def test_known_entry_keys_are_the_feeds_latest(store):
+    store.sync_config_feeds([Feed("https://a.example/rss"), Feed("https://b.example/rss")], NOW)
+    fa, fb = [f.id for f in store.list_feeds()]
+    record(store, fa, [item(1), item(2), item(3)])
+    record(store, fb, [item(4)])
+    assert store.known_entry_keys(fa) == {"v1:key1", "v1:key2", "v1:key3"}
+    assert store.known_entry_keys(fb) == {"v1:key4"}
+    assert store.known_entry_keys(fa, limit=2) == {"v1:key2", "v1:key3"}   # the most recent ones

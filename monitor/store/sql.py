@@ -245,6 +245,14 @@ class SqlStore(OutboxMixin):
             s.execute(update(_FEEDS).where(_FEEDS.c.id == feed_id).values(**values))
         return RecordResult(new_articles, new_matches, new_stories)
 
+    def known_entry_keys(self, feed_id: int, limit: int = 2000) -> frozenset[str]:
+        """The keys of the feed's most recently stored entries: what a changed feed need not read
+        again. Bounded: an entry beyond the limit is read once more and then ignored by the store."""
+        a = _ARTICLES.c
+        with self._core_tx() as s:
+            return frozenset(s.scalars(select(a.entry_key).where(a.feed_id == feed_id)
+                                       .order_by(a.id.desc()).limit(limit)))
+
     def find_article(self, url: str) -> ArticleValue | None:
         """The stored article whose link (or canonical link) is ``url``, the most recent first."""
         from monitor.dedupe import url_key
