@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from monitor.match import build_topic, preset
+from monitor.match import _values, build_topic, preset
 from monitor.match.topic import (
     _CJK_RE,
     TermSet,
@@ -22,6 +22,7 @@ from monitor.match.topic import (
     _start_literals,
     _starts_after_non_letter,
 )
+from monitor.types import Event, Match, Reason
 
 OPENAI = preset("openai-funding-revenue")
 JOIN = " | "
@@ -149,3 +150,15 @@ def test_trying_a_pattern_only_at_its_start_literals_finds_every_match(text: str
     starts = re.compile("|".join(_start_literals(rx.pattern) or ()))
     expected = [(m.span(), m.lastindex) for m in rx.finditer(text)]
     assert [(m.span(), m.lastindex) for m in _regex_matches(rx, starts, text)] == expected
+
+
+def test_quick_constructors_make_the_ordinary_objects() -> None:
+    r = _values.reason("topic:funding", "title", "OpenAI raises $6.6B")
+    assert r == Reason("topic:funding", "title", "OpenAI raises $6.6B") and type(r) is Reason
+    e = _values.event("funding", 6.6e9, "USD", None, "completed", {"kinds": ["funding"]})
+    assert e == Event("funding", 6.6e9, "USD", None, "completed", {"kinds": ["funding"]})
+    assert e.to_dict() == Event("funding", 6.6e9, "USD", None, "completed", {"kinds": ["funding"]}).to_dict()
+    m = _values.match(True, "t", 0.9, (r,), e)
+    assert m == Match(True, "t", 0.9, (r,), e) and m.to_dict() == Match(True, "t", 0.9, (r,), e).to_dict()
+    with pytest.raises(AttributeError):
+        r.rule = "x"  # type: ignore[misc]  # still frozen

@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from monitor.match import _values
 from monitor.match.money import Amount, extract_amounts, has_vague_amount
 from monitor.match.text import clean, fold, is_caption, sentence_spans
 from monitor.match.topic import Term, Topic
@@ -528,7 +529,7 @@ def _event(an: Analysis, topic: Topic) -> Event | None:
                     break
     status = _status(sents, topic)
     extra = {"kinds": kinds} if len(kinds) > 1 else {}
-    return Event(kind=kind, amount=amount, currency=currency, valuation=valuation, status=status, extra=extra)
+    return _values.event(kind, amount, currency, valuation, status, extra)
 
 
 _VAL_BEFORE = re.compile(r"(?:valuation|valued|valuing|value[sd]?|valoris\w*|valeur|vaut|bewert\w*|wert|valora\w*|"
@@ -574,31 +575,30 @@ _MAX_REASONS = 12
 
 def _reasons(an: Analysis) -> tuple[Reason, ...]:
     """The first twelve reasons: the decision, then each sentence's evidence in order."""
-    out: list[Reason] = [Reason("decision", "item", an.verdict)]
-    out += [Reason("entity", part, words) for words, part in an.names]
+    out: list[Reason] = [_values.reason("decision", "item", an.verdict)]
+    out += [_values.reason("entity", part, words) for words, part in an.names]
     for s in an.title + an.summary:
         if len(out) >= _MAX_REASONS:  # the rest would be cut: do not build their snippets
             break
         if s.implicit and s.positive:
-            out.append(Reason("entity:implicit", s.part, "sentence continues the title about the entity"))
+            out.append(_values.reason("entity:implicit", s.part, "sentence continues the title about the entity"))
         for m in s.mentions:
             if m.core:
                 rule = "entity" if m.term.role != "ref" else "entity:reference"
-                out.append(Reason(f"{rule}:{m.term.role}", s.part, _snippet(s, m.start, m.end)))
+                out.append(_values.reason(f"{rule}:{m.term.role}", s.part, _snippet(s, m.start, m.end)))
             else:
-                out.append(Reason(f"not-subject:{m.why}", s.part, _snippet(s, m.start, m.end)))
+                out.append(_values.reason(f"not-subject:{m.why}", s.part, _snippet(s, m.start, m.end)))
         for cue in s.cues:
             rule = f"topic:{cue.term.kind}" if cue.live else f"ignored:{cue.term.kind}:{cue.why}"
-            out.append(Reason(rule, s.part, _snippet(s, cue.start, cue.end)))
+            out.append(_values.reason(rule, s.part, _snippet(s, cue.start, cue.end)))
         for a, b, t in s.outflow:
-            out.append(Reason(f"outflow:{t.kind}", s.part, _snippet(s, a, b)))
+            out.append(_values.reason(f"outflow:{t.kind}", s.part, _snippet(s, a, b)))
         for a, b, _ in s.other:
-            out.append(Reason("other-news", s.part, _snippet(s, s.start + a, s.start + b)))
+            out.append(_values.reason("other-news", s.part, _snippet(s, s.start + a, s.start + b)))
     return tuple(out[:_MAX_REASONS])
 
 
 def match_article(article: Article, topic: Topic) -> Match:
     """Decide whether ``article`` reports a money fact about ``topic``'s entity. Never raises on text."""
     an = analyze(article, topic)
-    return Match(matched=an.matched, topic=topic.name, score=round(an.score, 4), reasons=_reasons(an),
-                 event=_event(an, topic))
+    return _values.match(an.matched, topic.name, round(an.score, 4), _reasons(an), _event(an, topic))

@@ -11,13 +11,14 @@ word (million and up); bare numbers are never money.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 __all__ = ["Amount", "extract_amounts", "has_vague_amount", "parse_number"]
 
 
-@dataclass(frozen=True, slots=True)
-class Amount:
+class Amount(NamedTuple):
+    """One amount found in a text. A named tuple: built several times faster than a frozen dataclass."""
+
     value: float
     currency: str | None   # ISO 4217, None when the text gives only a scale ("157.000 millones")
     start: int
