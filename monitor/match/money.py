@@ -143,6 +143,9 @@ def parse_number(s: str) -> float | None:
 
 _NUM_RE = re.compile(_NUM)
 _SCALE_TOK = re.compile(r" ?(mil (?:millones|milhoes|milioni)|[a-z]+\.?|万亿|百万|[亿万兆千])")
+# _NUM_RE then _SCALE_TOK in one match: group 1 is the number, group 2 the word after it (the
+# optional group comes last, so the number is the one _NUM_RE alone would read)
+_NUM_TOK = re.compile(f"({_NUM})(?:{_SCALE_TOK.pattern})?")
 _CUR_TOK = re.compile(r" ?(?:de |d'|di |of |van |do |da )?(us[- ]?dollars?|[a-z]+(?:-dollar)?|[$€£¥₹]|米ドル|ドル|美元|"
                       r"美金|円|日元|人民币|欧元|ユーロ|元)")
 _CUR_WORDS: dict[str, str] = {}
@@ -160,13 +163,13 @@ def has_vague_amount(folded: str, start: int = 0, end: int | None = None) -> boo
     return _VAGUE_HINT.search(folded, start, end) is not None and _VAGUE_RE.search(" " + folded[start:end]) is not None
 
 
-# A space before what may be a long scale word ("zehn milliarden"): where an amount written in
-# words may have its space. Every long scale word starts like one of these (checked below), and a
-# literal first character lets the engine skip to the next space at C speed.
+# A space after a letter and before what may be a long scale word ("zehn milliarden"): where an
+# amount written in words may have its space. Every long scale word starts like one of these
+# (checked below), and a literal first character lets the engine skip to the next space at C speed.
 _SCALE_STARTS = ("tri", "bil", "mil", "mrd.", "mio.", "thousand", "tausend", "duizend")
 assert all(s.startswith(_SCALE_STARTS) for s in _LATIN_SCALES if len(s) > 3)
-_SPACE_BEFORE_SCALE = re.compile(" (?=" + "|".join(map(re.escape, _SCALE_STARTS)) + ")")
-_WS_BEFORE_SCALE = re.compile(r"\s(?=" + "|".join(map(re.escape, _SCALE_STARTS)) + ")")   # text with tabs etc.
+_SPACE_BEFORE_SCALE = re.compile(" (?=" + "|".join(map(re.escape, _SCALE_STARTS)) + ")(?<=[a-z] )")
+_WS_BEFORE_SCALE = re.compile(r"\s(?=" + "|".join(map(re.escape, _SCALE_STARTS)) + r")(?<=[a-z]\s)")  # tabs etc.
 # The letters just before it, when they are a whole word of at most 8 letters (the longest number word)
 _WORD_BEFORE = re.compile(r"(?<![a-z])[a-z]{1,8}\Z")
 assert all(w.isascii() and w.isalpha() and w.islower() and len(w) <= 8 for w in _NUMBER_WORDS)
@@ -215,8 +218,6 @@ def _word_amounts(f: str) -> list[re.Match[str]]:
     spaces = _SPACE_BEFORE_SCALE if f.isprintable() else _WS_BEFORE_SCALE  # printable: " " is the only space
     for sp in spaces.finditer(f):
         q = sp.start()
-        if not ("a" <= f[q - 1:q] <= "z"):
-            continue
         w = _WORD_BEFORE.search(f, max(0, q - 8), q)
         if w is None or w.start() < pos or w.group() not in _NUMBER_WORDS:
             continue
@@ -261,19 +262,18 @@ def _read_amount(f: str, st: int, offset: int = 0) -> Amount | None:
             i += 1
     elif st and (f[st - 1] in ".," and st > 1 and f[st - 2].isdigit()):
         return None
-    n = _NUM_RE.match(f, i)
+    n = _NUM_TOK.match(f, i)
     if n is None:
         return None
-    end = n.end()
+    end = num_end = n.end(1)
     scale = 1.0
-    sm = _SCALE_TOK.match(f, end)
-    if sm is not None:
-        tok = sm.group(1)
+    tok = n.group(2)
+    if tok is not None:
         val = _SCALES.get(tok) or _SCALES.get(tok.rstrip("."))
         if val is None and tok.endswith("$") is False and tok.startswith("md"):
             val = 1e9
         if val is not None:
-            scale, end = val, sm.end()
+            scale, end = val, n.end()
     if currency is None:
         if f.startswith("$", end):
             currency, end = "USD", end + 1
@@ -285,9 +285,9 @@ def _read_amount(f: str, st: int, offset: int = 0) -> Amount | None:
                     currency, end = found, cm.end()
     if currency is None and scale < 1e6:
         return None
-    if currency is not None and scale == 1.0 and f[st].isdigit() and end == n.end():
+    if currency is not None and scale == 1.0 and f[st].isdigit() and end == num_end:
         return None
-    digits = n.group()  # parsed last: most numbers in news are no amount (a pure function, so same result)
+    digits = n.group(1)  # parsed last: most numbers in news are no amount (a pure function, so same result)
     num = float(digits) if digits.isdigit() else parse_number(digits)
     if num is None:
         return None
