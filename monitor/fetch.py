@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import http.cookiejar
 import ipaddress
 import logging
 import socket
@@ -15,6 +16,7 @@ import zlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -64,6 +66,18 @@ def user_agent(contact: str = "") -> str:
     return f"{base}; {contact})" if contact else f"{base})"
 
 
+class _NoCookies(http.cookiejar.CookieJar):
+    """Feeds get no cookies: none is kept, none is sent. One feed's cookie never reaches another
+    request (as in Miniflux, whose fetcher has no cookie jar), and no response pays for parsing
+    its headers into an ``email.message`` just to look for ``Set-Cookie``."""
+
+    def extract_cookies(self, response: Any, request: Any) -> None:
+        return None
+
+    def add_cookie_header(self, request: Any) -> None:
+        return None
+
+
 def make_client(*, transport: httpx.AsyncBaseTransport | None = None, concurrency: int = 16,
                 policy: FetchPolicy | None = None) -> httpx.AsyncClient:
     """The one HTTP client of a process. Redirects are followed by :class:`Fetcher`, not httpx,
@@ -75,7 +89,7 @@ def make_client(*, transport: httpx.AsyncBaseTransport | None = None, concurrenc
         limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
         headers={"User-Agent": p.user_agent, "Accept": "application/rss+xml, application/atom+xml, "
                  "application/feed+json, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"},
-        follow_redirects=False, trust_env=False,
+        follow_redirects=False, trust_env=False, cookies=_NoCookies(),
     )
 
 

@@ -264,3 +264,23 @@ def test_304_keeps_the_connection_alive(feed_server):
 
     run(go())
     assert len(feed_server.requests) == 6 and len(set(feed_server.peers)) == 1
+
+
+def test_feeds_get_no_cookies(feed_server):
+    a = feed_server.add("/set.xml", b"<rss version='2.0'><channel><title>t</title></channel></rss>",
+                        headers={"Set-Cookie": "track=1; Path=/"})
+    b = feed_server.add("/other.xml", b"<rss version='2.0'><channel><title>u</title></channel></rss>")
+
+    async def go():
+        client = make_client()
+        try:
+            f = Fetcher(client)
+            await f.fetch(a)
+            await f.fetch(b)
+            await f.fetch(a)
+        finally:
+            await client.aclose()
+
+    run(go())
+    assert len(feed_server.requests) == 3
+    assert not any("Cookie" in r["headers"] for r in feed_server.requests)
