@@ -134,6 +134,7 @@ class Analysis:
     score: float = 0.0
     names: list[tuple[str, str]] = field(default_factory=list)   # (words, field) when read no further
     excluded: bool = False   # a term of the topic's exclude list is in the item
+    title_other: list[list[tuple[int, int, Term]]] | None = None   # other-news words per title sentence, if read
 
 
 def _snippet(s: Sentence, start: int, end: int, pad: int = 30) -> str:
@@ -157,10 +158,13 @@ _JOIN = " | "   # between title and summary: no term can span it
 
 
 def _sentences(t_text: str, s_text: str, full: str, hits: list[tuple[int, int, Term]],
-               amounts: list[Amount]) -> tuple[list[Sentence], list[Sentence]]:
+               amounts: list[Amount], pre: dict[str, Any]) -> tuple[list[Sentence], list[Sentence]]:
     """Split both fields into sentences of the joined folded text and hand each its hits and amounts."""
     off = len(t_text) + len(_JOIN)
-    title = [Sentence("title", full, a, b) for a, b in sentence_spans(t_text)]
+    t_spans = pre.get("t_spans")
+    if t_spans is None:
+        t_spans = pre["t_spans"] = sentence_spans(t_text)
+    title = [Sentence("title", full, a, b) for a, b in t_spans]
     summary = [Sentence("summary", full, a + off, b + off) for a, b in sentence_spans(s_text)]
     sents = title + summary
     if sents:
@@ -361,19 +365,26 @@ def analyze(article: Article, topic: Topic) -> Analysis:
             return _analyze(t_text, t_fold, s_text, s_fold, topic, pre)
         # Reading the title alone can only end the reading as "other news", which needs an other-news
         # word in a title sentence (see _decide): without one, go straight to the full reading.
-        if topic.threshold > _OTHER_NEWS_SCORE and _may_be_other_news(t_text, t_fold, topic):
+        if topic.threshold > _OTHER_NEWS_SCORE and _may_be_other_news(t_text, t_fold, topic, pre):
             an = _analyze(t_text, t_fold, "", "", topic, pre)
             if an.verdict == _OTHER_TITLE:
                 return an
     return _analyze(t_text, t_fold, s_text, s_fold, topic, pre)
 
 
-def _may_be_other_news(t_text: str, t_fold: str, topic: Topic) -> bool:
-    """Could a reading of the title alone find other news? (``_decide`` reads ``other`` per title sentence.)"""
-    if not t_text or is_caption(t_fold):
+def _may_be_other_news(t_text: str, t_fold: str, topic: Topic, pre: dict[str, Any]) -> bool:
+    """Could a reading of the title alone find other news? (``_decide`` reads ``other`` per title sentence.)
+
+    Keeps what it reads in ``pre`` for the readings: the caption test, the title's sentences and
+    their other-news words.
+    """
+    caption = pre["caption"] = bool(t_text) and is_caption(t_fold)
+    if caption or not t_text:
         return False
     other = topic.compiled.other
-    return any(other.finditer(t_fold[a:b]) for a, b in sentence_spans(t_text))
+    spans = pre["t_spans"] = sentence_spans(t_text)
+    found = pre["t_other"] = [other.finditer(t_fold[a:b]) for a, b in spans]
+    return any(found)
 
 
 def _analyze(t_text: str, t_fold: str, s_text: str, s_fold: str, topic: Topic, pre: dict[str, Any]) -> Analysis:
@@ -408,8 +419,10 @@ def _analyze(t_text: str, t_fold: str, s_text: str, s_fold: str, topic: Topic, p
         if t_am is None:
             t_am = pre["amounts"] = extract_amounts(t_fold, vague=False)
         amounts = t_am + extract_amounts(s_fold, vague=False, offset=off) if s_fold else t_am
-    caption = bool(t_text) and is_caption(t_fold)
-    title, summary = _sentences(t_text, s_text, full, hits, amounts)
+    caption = pre.get("caption")
+    if caption is None:
+        caption = pre["caption"] = bool(t_text) and is_caption(t_fold)
+    title, summary = _sentences(t_text, s_text, full, hits, amounts, pre)
     both = title + summary
     named = title_named = title_core = False
     for s in both:
@@ -445,8 +458,18 @@ def _analyze(t_text: str, t_fold: str, s_text: str, s_fold: str, topic: Topic, p
         s.positive = bool(live and (core or implicit or any(c.term.entity_after for c in live)))
     an = Analysis(title, summary, caption, named)
     an.excluded = "exclude" in roles
+    an.title_other = pre.get("t_other")
     _decide(an, topic)
     return an
+
+
+def _read_other_news(an: Analysis, topic: Topic) -> None:
+    """Each title sentence's other-news words (already read by ``_may_be_other_news`` when it ran)."""
+    if an.title_is_caption:
+        return
+    known = an.title_other
+    for i, s in enumerate(an.title):
+        s.other = known[i] if known is not None else topic.compiled.other.finditer(s.text[s.start:s.end])
 
 
 def _decide(an: Analysis, topic: Topic) -> None:
@@ -456,11 +479,9 @@ def _decide(an: Analysis, topic: Topic) -> None:
     # a title whose money word belongs to someone else ("Mistral double sa valorisation") is someone else's news
     t_cue = any(c.live or (not t_core and c.why in _OTHERS_MONEY) for s in title for c in s.cues)
     if not t_pos and t_core and not t_cue:
-        for s in title:
-            s.other = topic.compiled.other.finditer(s.text[s.start:s.end])
+        _read_other_news(an, topic)
     if t_pos and all(c.term.kind == "valuation" for s in t_pos for c in s.live):
-        for s in title:  # "launches X; company valued at $Y": the valuation is background to other news
-            s.other = topic.compiled.other.finditer(s.text[s.start:s.end])
+        _read_other_news(an, topic)  # "launches X; company valued at $Y": the valuation is background to other news
         if any(s.other for s in title):
             t_pos = []
     t_other = any(s.other for s in title)

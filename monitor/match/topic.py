@@ -637,6 +637,10 @@ class TermSet:
                 if b > lo and a < hi:
                     crossed = True
                 out += [(a, b, t) for t in self._lookup(m.group())]
+        if not (self.grouped or self.gap_groups or self.inner):  # prefix trees only (status words, say)
+            if len(out) > n_latin:
+                out.sort(key=lambda h: (h[0], h[0] - h[1]))
+            return out, crossed
         gap_fields: dict[int, int] = {}        # gap group -> fields where a word starts with its lead
         positions: dict[int, list[int]] = {}   # triggered re: group -> where it may match
         if self.trigger is not None:
