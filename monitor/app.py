@@ -30,7 +30,7 @@ from monitor.sandbox import PARSE_MEMORY_BUDGET, init_parse_worker
 from monitor.sinks import Sink, build_sink
 from monitor.store import open_store
 from monitor.types import Digest, RunReport, SinkOutcome
-from monitor.worker import ProcessedFeed, init_worker, process_feed, process_feed_fast
+from monitor.worker import ProcessedFeed, init_worker, process_feed, process_feed_fast, use_topics
 
 log = logging.getLogger(__name__)
 POOL_IDLE_SECONDS = 300.0   # worker processes idle this long are stopped after a poll
@@ -217,8 +217,8 @@ def make_monitor(settings: Settings, *, clock: Clock | None = None,
 
     # the parse fast path runs in the main process, on one thread off the event loop; whatever
     # it declines (other formats and encodings, big or odd bodies) goes to the sandboxed pool
-    fast_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="parse-fast", initializer=init_worker,
-                                   initargs=(settings.raw_topics,))
+    fast_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="parse-fast", initializer=use_topics,
+                                   initargs=(settings.topics,))
     closers.append(lambda: fast_pool.shutdown(wait=True))
 
     async def process(body: bytes, url: str, content_type: str, name: str, now: datetime,

@@ -35,6 +35,13 @@ def init_worker(raw_topics: Sequence[Mapping[str, Any]]) -> None:
     _topics = tuple(build_topic(dict(t), path=f"topics[{i}]") for i, t in enumerate(raw_topics))
 
 
+def use_topics(topics: Sequence[Any]) -> None:
+    """Thread initializer in the main process: use the topics the config already compiled (a
+    second compile would cost ~10 MiB, more than ``re``'s pattern cache holds)."""
+    global _topics
+    _topics = tuple(topics)
+
+
 def process_feed(body: bytes, url: str, content_type: str, name: str, max_bytes: int, now: datetime,
                  max_age_days: float, known: frozenset[str] = frozenset()) -> ProcessedFeed:
     """Parse, match and key one feed body. Raises ``ParseError`` for bodies that are not feeds.
