@@ -196,3 +196,15 @@ def test_known_entry_keys_are_the_feeds_latest(store):
     assert store.known_entry_keys(fa) == {"v1:key1", "v1:key2", "v1:key3"}
     assert store.known_entry_keys(fb) == {"v1:key4"}
     assert store.known_entry_keys(fa, limit=2) == {"v1:key2", "v1:key3"}   # the most recent ones
+
+
+def test_not_modified_feeds_recover_and_keep_their_own_next_poll(store):
+    store.sync_config_feeds([Feed("https://a.example/rss"), Feed("https://b.example/rss")], NOW)
+    fa, fb = [f.id for f in store.list_feeds()]
+    store.record_failure(fa, "HTTP 500", NOW, NOW + timedelta(minutes=30))
+    store.record_not_modified_many([(fa, NOW + timedelta(minutes=10)), (fb, NOW + timedelta(minutes=20))],
+                                   NOW + timedelta(minutes=1))
+    a, b = store.list_feeds()
+    assert (a.next_poll_at, b.next_poll_at) == (NOW + timedelta(minutes=10), NOW + timedelta(minutes=20))
+    assert a.consecutive_failures == 0 and a.last_error is None and a.error_since is None
+    assert a.last_success_at == b.last_success_at == NOW + timedelta(minutes=1)

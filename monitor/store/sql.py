@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, Table, and_, create_engine, event, func, or_, select, text, update
+from sqlalchemy import Connection, Engine, Table, and_, bindparam, create_engine, event, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -213,8 +213,11 @@ class SqlStore(OutboxMixin):
         """Successful polls without new content (304 or an unchanged body), in one transaction."""
         if not feeds:
             return
-        with self._tx() as s:
-            s.execute(update(t.Feed), [{"id": fid, **_success(now, nxt)} for fid, nxt in feeds])
+        f = _FEEDS.c
+        stmt = update(_FEEDS).where(f.id == bindparam("b_id")).values(
+            {**_success(now, now), "next_poll_at": bindparam("b_next")})
+        with self._core_tx() as s:
+            s.execute(stmt, [{"b_id": fid, "b_next": nxt} for fid, nxt in feeds])
 
     def record_items(self, feed_id: int, meta: FetchMeta, items: Sequence[NewItem], now: datetime,
                      schedule: Scheduler | datetime, *, stories: StoryIndexFactory, routes: Routes,
