@@ -601,7 +601,7 @@ class TermSet:
         """
         lo = len(first)
         hi = lo + len(sep)
-        if self.joinable:
+        if self.joinable and sep[:1] == " " and sep[-1:] == " ":
             out, crossed = self._scan(first + sep + second, lo, hi)
             if not crossed:
                 n = 0
