@@ -41,12 +41,17 @@ def _norm_guid(guid: str) -> str:
 
 
 def entry_key(article: Article) -> str:
-    if article.entry_id and article.entry_id.strip():
-        return _h("id:" + _norm_guid(article.entry_id))
-    canon = canonical_url(article.link)
-    if canon:
-        return _h("url:" + canon)
-    return _h("txt:" + _norm_text(article.title) + "|" + _norm_text(article.summary))
+    return id_key(article.entry_id, article.link) or \
+        _h("txt:" + _norm_text(article.title) + "|" + _norm_text(article.summary))
+
+
+def id_key(entry_id: str | None, link: str | None) -> str | None:
+    """The entry key from the guid or the link alone, or None when it needs the text (an entry
+    without either): what lets a parser leave out known entries before cleaning their text."""
+    if entry_id and entry_id.strip():
+        return _h("id:" + _norm_guid(entry_id))
+    canon = canonical_url(link)
+    return _h("url:" + canon) if canon else None
 
 
 def url_key(article: Article) -> str | None:

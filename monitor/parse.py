@@ -25,6 +25,7 @@ import json
 import math
 import re
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -66,12 +67,16 @@ class ParsedFeed:
     ttl_minutes: float | None = None   # RSS <ttl>: how long the publisher says the feed stays fresh
 
 
+SkipFn = Callable[[str | None, str | None], bool]   # (entry id, link) -> leave the entry out unread
+
+
 def parse_feed(body: bytes, url: str, *, content_type: str = "", name: str = "",
-               max_bytes: int = 10 * 1024 * 1024) -> ParsedFeed:
+               max_bytes: int = 10 * 1024 * 1024, skip: SkipFn | None = None) -> ParsedFeed:
     """Parse one feed body fetched from ``url`` (RSS, Atom, RDF or JSON Feed).
 
     Never opens files or network connections. Bad entries are skipped (counted in
-    ``skipped``), never fatal.
+    ``skipped``), never fatal. Entries for which ``skip(entry_id, link)`` is true (already
+    stored, say) are left out before their text is cleaned, and not counted.
 
     Raises:
         ParseError: ``empty_body``, ``not_a_feed``, ``bad_encoding`` or ``parse_error``.
@@ -90,10 +95,11 @@ def parse_feed(body: bytes, url: str, *, content_type: str = "", name: str = "",
         feed, entries, _version = fast
     else:
         feed, entries = _feedparser(body, url, content_type)
-    return _finish(feed, entries, url, name)
+    return _finish(feed, entries, url, name, skip)
 
 
-def parse_feed_fast(body: bytes, url: str, *, content_type: str = "", name: str = "") -> ParsedFeed | None:
+def parse_feed_fast(body: bytes, url: str, *, content_type: str = "", name: str = "",
+                    skip: SkipFn | None = None) -> ParsedFeed | None:
     """:func:`parse_feed` for the common case only — a well-formed UTF-8 RSS 2.0 or Atom 1.0
     body of at most ``FAST_MAX_BYTES`` that the fast path reads exactly — or None (then call
     :func:`parse_feed`, in the sandboxed pool). Same result as :func:`parse_feed` when not None;
@@ -105,7 +111,7 @@ def parse_feed_fast(body: bytes, url: str, *, content_type: str = "", name: str 
     fast = _fast_parse(body, url, content_type)
     if fast is None or not fast[1]:  # no entries: nothing to gain, feedparser has the last word
         return None
-    return _finish(fast[0], fast[1], url, name)
+    return _finish(fast[0], fast[1], url, name, skip)
 
 
 def _feedparser(body: bytes, url: str, content_type: str) -> tuple[Any, Any]:
@@ -126,11 +132,11 @@ def _feedparser(body: bytes, url: str, content_type: str) -> tuple[Any, Any]:
     return feed, entries
 
 
-def _finish(feed: Any, entries: Any, url: str, name: str) -> ParsedFeed:
+def _finish(feed: Any, entries: Any, url: str, name: str, skip: SkipFn | None = None) -> ParsedFeed:
     feed_title = clean_text(_text(feed.get("title")), max_chars=200)
     lang = _lang(feed.get("language"))
     source_default = clean_text(name, max_chars=200) or feed_title or (urlsplit(url).hostname or "")
-    parsed = _collect(entries, feed_title, lang, lambda e: _article(e, url, source_default, lang))
+    parsed = _collect(entries, feed_title, lang, lambda e: _article(e, url, source_default, lang, skip))
     ttl = _ttl(feed.get("ttl"))
     return replace(parsed, ttl_minutes=ttl) if ttl else parsed
 
@@ -151,7 +157,7 @@ def _collect(entries: Any, feed_title: str, lang: str | None, build: Any) -> Par
         art = build(entry)
         if art is None:
             skipped += 1
-        else:
+        elif art is not _LEFT_OUT:
             articles.append(art)
     return ParsedFeed(title=feed_title, lang=lang, articles=tuple(articles), skipped=skipped)
 
@@ -176,15 +182,21 @@ def _failure_message(d: Any, content_type: str) -> str:
     return msg
 
 
-def _article(entry: Any, feed_url: str, source_default: str, lang: str | None) -> Article | None:
+_LEFT_OUT: Any = object()   # an entry ``skip`` left out: neither an article nor a bad entry
+
+
+def _article(entry: Any, feed_url: str, source_default: str, lang: str | None,
+             skip: SkipFn | None = None) -> Article | None:
     try:
+        link = _link(entry, feed_url)
+        entry_id = _entry_id(entry.get("id"))
+        if skip is not None and skip(entry_id, link):
+            return _LEFT_OUT   # type: ignore[no-any-return]
         title = clean_text(_text(entry.get("title")), max_chars=MAX_TITLE)
         summary_raw = _text(entry.get("summary"))
         if not summary_raw and entry.get("content"):
             summary_raw = _text(entry["content"][0].get("value"))
         summary = clean_text(summary_raw[:MAX_SUMMARY_SOURCE], max_chars=MAX_SUMMARY)
-        link = _link(entry, feed_url)
-        entry_id = _entry_id(entry.get("id"))
         source = source_default
         src = entry.get("source")
         if isinstance(src, dict) and src.get("title"):

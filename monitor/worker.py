@@ -12,9 +12,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from monitor.dedupe import entry_key, url_key
+from monitor.dedupe import entry_key, id_key, url_key
 from monitor.match import build_topic, match_article
-from monitor.parse import ParsedFeed, parse_feed, parse_feed_fast
+from monitor.parse import ParsedFeed, SkipFn, parse_feed, parse_feed_fast
 from monitor.store import NewItem
 from monitor.stories import story_features
 
@@ -46,7 +46,8 @@ def process_feed(body: bytes, url: str, content_type: str, name: str, max_bytes:
                  max_age_days: float, known: frozenset[str] = frozenset()) -> ProcessedFeed:
     """Parse, match and key one feed body. Raises ``ParseError`` for bodies that are not feeds.
     Entries whose key is in ``known`` (already stored for this feed) are left out unread."""
-    parsed = parse_feed(body, url, content_type=content_type, name=name, max_bytes=max_bytes)
+    parsed = parse_feed(body, url, content_type=content_type, name=name, max_bytes=max_bytes,
+                        skip=_known(known))
     items = build_items(parsed, _topics, now, timedelta(days=max_age_days), known)
     return ProcessedFeed(title=parsed.title, items=tuple(items), skipped=parsed.skipped,
                          ttl_minutes=parsed.ttl_minutes)
@@ -57,12 +58,19 @@ def process_feed_fast(body: bytes, url: str, content_type: str, name: str, now: 
     """:func:`process_feed` for bodies the parse fast path reads (small, well-formed UTF-8 RSS 2.0
     or Atom 1.0), or None: then :func:`process_feed` must run in the sandboxed pool. Bounded
     work, so the main process may run it (in a thread, off the event loop)."""
-    parsed = parse_feed_fast(body, url, content_type=content_type, name=name)
+    parsed = parse_feed_fast(body, url, content_type=content_type, name=name, skip=_known(known))
     if parsed is None:
         return None
     items = build_items(parsed, _topics, now, timedelta(days=max_age_days), known)
     return ProcessedFeed(title=parsed.title, items=tuple(items), skipped=parsed.skipped,
                          ttl_minutes=parsed.ttl_minutes)
+
+
+def _known(known: frozenset[str]) -> SkipFn | None:
+    """The parser's test for entries already stored: their key from guid or link alone."""
+    if not known:
+        return None
+    return lambda entry_id, link: id_key(entry_id, link) in known
 
 
 def build_items(parsed: ParsedFeed, topics: Sequence[Any], now: datetime, max_age: timedelta,

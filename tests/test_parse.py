@@ -222,3 +222,23 @@ def test_clean_text_invariants(value, cap):
     if cap:
         assert len(out) <= cap
     assert out == out.strip() and "  " not in out
+
+
+def test_skip_leaves_entries_out_unread_and_uncounted():
+    from monitor.parse import parse_feed_fast
+
+    body = (b"<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel><title>T</title>"
+            + b"".join(b"<item><title>t%d</title><link>https://x.example/%d</link><guid>g%d</guid></item>"
+                       % (i, i, i) for i in range(3)) + b"</channel></rss>")
+    seen = []
+
+    def skip(entry_id, link):
+        seen.append((entry_id, link))
+        return link == "https://x.example/1"
+
+    for parse in (parse_feed, parse_feed_fast):
+        seen.clear()
+        parsed = parse(body, "https://x.example/rss", skip=skip)
+        assert [a.title for a in parsed.articles] == ["t0", "t2"] and parsed.skipped == 0
+        # guids are resolved against the feed URL, as feedparser does
+        assert seen == [(f"https://x.example/g{i}", f"https://x.example/{i}") for i in range(3)]

@@ -38,3 +38,28 @@ def test_known_entries_are_left_out_unread() -> None:
     items = build_items(parsed, [preset("openai-funding-revenue")], NOW, timedelta(days=30), known)
     assert [i.article.link for i in items] == ["https://news.example/2", "https://news.example/3"]
     assert items[0].matches   # the rest is read as before
+
+
+def test_known_entries_are_left_out_before_parsing_their_text() -> None:
+    from monitor.dedupe import id_key
+    from monitor.worker import init_worker, process_feed, process_feed_fast
+
+    init_worker([{"name": "openai-money", "preset": "openai-funding-revenue"}])
+    first = parse_feed(RSS, "https://news.example/rss")
+    known = frozenset({entry_key(first.articles[0]), entry_key(first.articles[2])})
+    assert all(id_key(a.entry_id, a.link) == entry_key(a) for a in first.articles)
+    # the fast path (lxml) and the general one (feedparser, here for an RSS 1.0 body) alike
+    rdf = (b'<?xml version="1.0"?><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
+           b'xmlns="http://purl.org/rss/1.0/"><channel rdf:about="https://news.example/"><title>T</title>'
+           b'</channel>' + b"".join(
+               b'<item rdf:about="https://news.example/%d"><title>%s</title><link>https://news.example/%d</link>'
+               b'</item>' % (i, t, i) for i, t in ((1, b"OpenAI raises $6.6 billion"), (2, b"Other news")))
+           + b"</rdf:RDF>")
+    fast = process_feed_fast(RSS, "https://news.example/rss", "application/rss+xml", "", NOW, 30, known)
+    assert fast is not None
+    assert [i.article.link for i in fast.items] == ["https://news.example/2"] and fast.skipped == 0
+    assert process_feed_fast(rdf, "https://news.example/rdf", "application/rdf+xml", "", NOW, 30) is None
+    everything = process_feed(rdf, "https://news.example/rdf", "", "", 10**7, NOW, 30)
+    left = process_feed(rdf, "https://news.example/rdf", "", "", 10**7, NOW, 30,
+                        frozenset({everything.items[0].entry_key}))
+    assert [i.article.link for i in left.items] == ["https://news.example/2"] and left.skipped == 0
