@@ -356,14 +356,15 @@ def analyze(article: Article, topic: Topic) -> Analysis:
     c = topic.compiled
     t_text, t_fold = _prepare(article.title or "", topic, _MAX_TITLE)
     s_text, s_fold = _prepare(article.summary or "", topic, _MAX_SUMMARY)
-    if c.name_filter is not None and c.name_filter.search(t_fold) is None and c.name_filter.search(s_fold) is None:
+    title_named = c.name_filter is None or c.name_filter.search(t_fold) is not None
+    if not title_named and c.name_filter is not None and c.name_filter.search(s_fold) is None:
         return Analysis([], [], False, False, _NOT_MENTIONED, False, 0.0)
     pre: dict[str, Any] = {}
     if s_fold:  # both fields in one scan (TermSet.finditer_fields); the title's hits come first
         hits, n_title = c.scan.finditer_fields(t_fold, s_fold, _JOIN)
         pre["both"] = hits
         pre["hits"] = hits[:n_title]
-    if c.lazy and s_fold and (c.name_filter is None or c.name_filter.search(t_fold) is not None):
+    if c.lazy and s_fold and title_named:
         t_hits = pre["hits"]
         if not (any(h[2].role in _NAME_ROLES for h in t_hits) and any(
                 h[2].role == "cue" and h[2].kind in c.kinds for h in t_hits)):
