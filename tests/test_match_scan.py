@@ -69,7 +69,7 @@ def plainly(ts: TermSet, text: str) -> list[tuple[int, int, str, str]]:
     return [(a, b, t.role, t.text) for a, b, t in out]
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.sampled_from(WORDS), max_size=30))
 def test_the_scan_finds_what_each_pattern_finds_alone(words: list[str]) -> None:
     text = " ".join(words)
@@ -77,7 +77,7 @@ def test_the_scan_finds_what_each_pattern_finds_alone(words: list[str]) -> None:
         assert [(a, b, t.role, t.text) for a, b, t in ts.finditer(text)] == plainly(ts, text)
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.sampled_from(WORDS), max_size=30), st.integers(min_value=0), st.sampled_from(["", " ", "'"]))
 def test_one_pass_over_both_fields_finds_what_two_passes_find(words: list[str], cut: int, glue: str) -> None:
     text = " ".join(words)
@@ -143,7 +143,7 @@ def test_start_literals(pattern: str, literals: tuple[str, ...] | None) -> None:
     assert _start_literals(pattern) == literals
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(st.text(alphabet="sel odhar-.'x", max_size=60))
 def test_trying_a_pattern_only_at_its_start_literals_finds_every_match(text: str) -> None:
     rx = re.compile(r"(?<![a-z])(?:(sell|sold)(?: \w+){0,2}? shares)|(hold\w* ?(?:shares|x))")
