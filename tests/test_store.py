@@ -60,16 +60,86 @@ def record(store, feed_id, items, now=NOW):
                               stories=ByStoryLabel, routes=ROUTES, story_window=timedelta(days=7))
 
 
-def test_migrations_are_idempotent_and_at_head(store):
+def _alembic_config():
     from alembic.config import Config
-    from alembic.script import ScriptDirectory
 
     from monitor.store.sql import MIGRATIONS
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
+    return cfg
+
+
+def test_migrations_are_idempotent_and_at_head(store):
+    from alembic.script import ScriptDirectory
+
+    from monitor.store.sql import HEAD_REVISION
+
+    assert HEAD_REVISION == ScriptDirectory.from_config(_alembic_config()).get_current_head()
     store.migrate()
-    assert store.current_revision() == ScriptDirectory.from_config(cfg).get_current_head()
+    assert store.current_revision() == HEAD_REVISION
+
+
+def _schema(engine):
+    from sqlalchemy import inspect
+
+    insp = inspect(engine)
+    out = {}
+    for name in sorted(insp.get_table_names()):
+        out[name] = (
+            sorted((c["name"], str(c["type"]), c["nullable"]) for c in insp.get_columns(name)),
+            sorted((ix["name"], tuple(ix["column_names"]), bool(ix["unique"])) for ix in insp.get_indexes(name)),
+            sorted((u["name"], tuple(u["column_names"])) for u in insp.get_unique_constraints(name)),
+            sorted((tuple(f["constrained_columns"]), f["referred_table"]) for f in insp.get_foreign_keys(name)),
+            tuple(insp.get_pk_constraint(name)["constrained_columns"]))
+    return out
+
+
+def test_new_database_from_the_models_equals_the_migrations(db_url, tmp_path):
+    """migrate() builds a new database from the models (create_all + stamp); Alembic's migrations
+    must give exactly that schema, and a database at an older revision is upgraded by them."""
+    from alembic import command
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlalchemy import create_engine
+
+    from monitor.store import tables
+
+    fresh = SqlStore(db_url)
+    fresh.migrate()
+    if db_url.startswith("sqlite"):
+        other_url = f"sqlite:///{tmp_path / 'migrated.db'}"
+    else:   # a second database on the same server: the fixture's name with a suffix
+        import psycopg
+        from sqlalchemy.engine import make_url
+
+        base = make_url(db_url)
+        other = base.database + "_m"
+        with psycopg.connect(base.set(drivername="postgresql", database="postgres")
+                             .render_as_string(hide_password=False), autocommit=True) as c:
+            c.execute(f'CREATE DATABASE "{other}"')
+        other_url = base.set(database=other).render_as_string(hide_password=False)
+    engine = create_engine(other_url)
+    try:
+        cfg = _alembic_config()
+        with engine.begin() as conn:   # the older revision, then migrate() must finish the job
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "0002")
+        migrated = SqlStore(other_url)
+        migrated.migrate()
+        assert migrated.current_revision() == fresh.current_revision()
+        migrated.close()
+        with engine.connect() as conn:
+            assert compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}),
+                                    tables.Base.metadata) == []
+        assert _schema(engine) == _schema(fresh.engine)
+    finally:
+        engine.dispose()
+        fresh.close()
+        if not db_url.startswith("sqlite"):
+            with psycopg.connect(base.set(drivername="postgresql", database="postgres")
+                                 .render_as_string(hide_password=False), autocommit=True) as c:
+                c.execute(f'DROP DATABASE IF EXISTS "{other}" WITH (FORCE)')
 
 
 def test_config_feeds_upserted_and_removed_ones_disabled(store):

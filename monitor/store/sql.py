@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, Table, and_, bindparam, create_engine, event, func, or_, select, text, update
+from sqlalchemy import Connection, Engine, Table, and_, bindparam, create_engine, event, func, inspect, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -34,6 +34,7 @@ from monitor.types import Article as ArticleValue
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
+HEAD_REVISION = "0003"   # the newest file in migrations/versions (a test checks it against Alembic's head)
 _MIGRATION_LOCK = 0x6D6F6E69  # "moni": PostgreSQL advisory lock key for schema upgrades
 
 
@@ -92,20 +93,39 @@ class SqlStore(OutboxMixin):
         self.engine.dispose()
 
     def migrate(self) -> None:
-        """Apply Alembic migrations up to head. Safe to call from several processes at once."""
+        """Bring the schema to the newest revision. Safe to call from several processes at once.
+
+        A database already at :data:`HEAD_REVISION` is left alone, and a new, empty one gets the
+        tables straight from the models and is stamped (Alembic's recipe for new databases:
+        ``create_all``, then stamp head), so a start normally never imports Alembic (~7 MiB
+        resident for the daemon's lifetime); any other database runs the Alembic migrations.
+        tests/test_store.py checks that the models and the migrations give the same schema."""
+        try:
+            with self.engine.begin() as conn:
+                if self.dialect == "postgresql":
+                    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK})
+                names = set(inspect(conn).get_table_names())
+                if "alembic_version" in names:
+                    if conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == HEAD_REVISION:
+                        return
+                elif not names & set(t.Base.metadata.tables):
+                    t.Base.metadata.create_all(conn)
+                    conn.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL, "
+                                      "CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))"))
+                    conn.execute(text("INSERT INTO alembic_version (version_num) VALUES (:v)"), {"v": HEAD_REVISION})
+                    return
+                self._alembic_upgrade(conn)
+        except SQLAlchemyError as e:
+            raise StoreError(f"cannot migrate database {self.safe_url}: {_short(e)}") from e
+
+    def _alembic_upgrade(self, conn: Connection) -> None:
         from alembic import command
         from alembic.config import Config
 
         cfg = Config()
         cfg.set_main_option("script_location", str(MIGRATIONS))
-        try:
-            with self.engine.begin() as conn:
-                if self.dialect == "postgresql":
-                    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK})
-                cfg.attributes["connection"] = conn
-                command.upgrade(cfg, "head")
-        except SQLAlchemyError as e:
-            raise StoreError(f"cannot migrate database {self.safe_url}: {_short(e)}") from e
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
 
     def current_revision(self) -> str | None:
         try:
