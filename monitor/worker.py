@@ -19,6 +19,7 @@ from monitor.store import NewItem
 from monitor.stories import story_features
 
 _topics: tuple[Any, ...] = ()
+FUTURE_SLACK = timedelta(days=1)   # clock skew and time zones mislabelled by publishers
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +87,10 @@ def build_items(parsed: ParsedFeed, topics: Sequence[Any], now: datetime, max_ag
         if key in seen:  # known, or the same entry twice in one body: the first wins
             continue
         seen.add(key)
+        if article.published and article.published > now + FUTURE_SLACK:
+            # a date in the future is not trusted (it would pin the item on top of every digest
+            # and stretch its story's window): the first-seen time is stored instead
+            article = replace(article, published=now)
         matches = []
         dated = article if article.published else replace(article, published=now)  # first seen, for stories
         for topic in topics:

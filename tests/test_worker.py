@@ -63,3 +63,13 @@ def test_known_entries_are_left_out_before_parsing_their_text() -> None:
     left = process_feed(rdf, "https://news.example/rdf", "", "", 10**7, NOW, 30,
                         frozenset({everything.items[0].entry_key}))
     assert [i.article.link for i in left.items] == ["https://news.example/2"] and left.skipped == 0
+
+
+def test_dates_in_the_future_become_the_first_seen_time() -> None:
+    body = RSS.replace(b"Wed, 11 Jun 2025 05:10:00 GMT", b"Tue, 01 Jan 2099 00:00:00 GMT").replace(
+        b"Wed, 11 Jun 2025 05:20:00 GMT", b"Wed, 11 Jun 2025 20:00:00 GMT")   # 14 h ahead: clock skew
+    items = build_items(parse_feed(body, "https://news.example/rss"), [preset("openai-funding-revenue")], NOW,
+                        timedelta(days=30))
+    assert [i.article.published for i in items] == [datetime(2025, 6, 11, 5, 0, tzinfo=UTC), NOW,
+                                                     datetime(2025, 6, 11, 20, 0, tzinfo=UTC)]
+    assert items[1].matches and items[1].deliverable
