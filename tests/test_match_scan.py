@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from monitor.match import _values, build_topic, preset
+from monitor.match.money import extract_amounts, extract_amounts_fields
 from monitor.match.topic import (
     _CJK_RE,
     TermSet,
@@ -162,3 +163,18 @@ def test_quick_constructors_make_the_ordinary_objects() -> None:
     assert m == Match(True, "t", 0.9, (r,), e) and m.to_dict() == Match(True, "t", 0.9, (r,), e).to_dict()
     with pytest.raises(AttributeError):
         r.rule = "x"  # type: ignore[misc]  # still frozen
+
+
+AMOUNT_PIECES = ["$", "us$", "c$", "6", "6.6", "1,000", "billion", "milliards", "mrd.", "zehn", "un", "milliarden",
+                 "de", "dolares", "€", "亿", "美元", "x", "mille", "tausend", ",", ".", " ", "|", "k"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(AMOUNT_PIECES), max_size=12), st.integers(min_value=0))
+def test_amounts_of_both_fields_in_one_pass(pieces: list[str], cut: int) -> None:
+    text = "".join(pieces)
+    cut = cut % (len(text) + 1)
+    first, second = text[:cut], text[cut:]
+    head = extract_amounts(first, vague=False)
+    expected = head + extract_amounts(second, vague=False, offset=len(first) + 3)
+    assert extract_amounts_fields(first, second, " | ") == (expected, len(head))

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from monitor.match import _values
-from monitor.match.money import Amount, extract_amounts, has_vague_amount
+from monitor.match.money import Amount, extract_amounts, extract_amounts_fields, has_vague_amount
 from monitor.match.text import clean, fold, is_caption, sentence_spans
 from monitor.match.topic import Term, Topic
 from monitor.types import Article, Event, Match, Reason
@@ -398,7 +398,6 @@ def _analyze(t_text: str, t_fold: str, s_text: str, s_fold: str, topic: Topic, p
     c = topic.compiled
     kinds = c.kinds
     full = t_fold + _JOIN + s_fold
-    off = len(t_fold) + len(_JOIN)
     t_hits = pre.get("hits")
     if t_hits is None:
         t_hits = pre["hits"] = c.scan.finditer(t_fold)
@@ -421,10 +420,13 @@ def _analyze(t_text: str, t_fold: str, s_text: str, s_fold: str, topic: Topic, p
         roles = {h[2].role for h in hits}
     amounts: list[Amount] = []
     if "cue" in roles:
-        t_am = pre.get("amounts")
-        if t_am is None:
-            t_am = pre["amounts"] = extract_amounts(t_fold, vague=False)
-        amounts = t_am + extract_amounts(s_fold, vague=False, offset=off) if s_fold else t_am
+        if s_fold:  # both fields in one pass, placed in the joined text
+            amounts, n_title = extract_amounts_fields(t_fold, s_fold, _JOIN)
+            pre.setdefault("amounts", amounts[:n_title])
+        else:
+            known: list[Amount] | None = pre.get("amounts")
+            amounts = known if known is not None else extract_amounts(t_fold, vague=False)
+            pre["amounts"] = amounts
     caption = pre.get("caption")
     if caption is None:
         caption = pre["caption"] = bool(t_text) and is_caption(t_fold)
