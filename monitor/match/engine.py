@@ -14,10 +14,11 @@ How an article is read (see docs in ``monitor/match/__init__.py`` for the rules 
    does not, whatever the summary restates; a title with money but no entity needs the summary's
    first sentence to name the entity as the one raising or earning; a vague title defers to the summary.
 
-Speed (about 10,000 articles a second on the labeled dev set, one core): both fields are scanned
-in one pass (``TermSet.finditer_fields``, which proves the join changes no hit); what a second
-reading of the title would repeat (its scan, amounts, sentences, caption test) is kept in ``pre``;
-sentences and results are light objects. Every trick keeps the decisions and reasons byte for byte.
+Speed (about 9,000 articles a second on the labeled dev set, one core): both fields are scanned
+in one pass (``TermSet.finditer_fields``, which proves the join changes no hit), and so are their
+amounts (``extract_amounts_fields``); what a second reading of the title would repeat (its scan,
+amounts, sentences, caption test) is kept in ``pre``; sentences and results are light objects.
+Every trick keeps the decisions and reasons byte for byte.
 """
 
 from __future__ import annotations
@@ -102,7 +103,7 @@ class Sentence:
     """One sentence of a field and its evidence; compared by identity.
 
     A plain class with a hand-written ``__init__``: a dataclass with six list factories costs
-    several times more to build, and an item has a dozen sentences.
+    several times more to build, and every reading builds one per sentence.
     """
 
     __slots__ = ("amounts", "core", "cues", "end", "hits", "implicit", "live", "mentions", "other", "outflow",
