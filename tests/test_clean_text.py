@@ -16,8 +16,8 @@ def reference(value: str, max_chars: int = 0) -> str:
     if not value:
         return ""
     text = n._TAG.sub(" ", n._strip_raw_text(value))
-    text = html.unescape(text)
-    text = n._TAG.sub(" ", text)
+    if "&" in text:   # markup that was entity-encoded is stripped after decoding (only then)
+        text = n._TAG.sub(" ", html.unescape(text))
     text = n._ANSI.sub("", text)
     text = n._LINE_BREAKS.sub(" ", text)
     text = n._CONTROL.sub("", text)
@@ -40,5 +40,6 @@ def test_fast_paths_change_nothing(parts: list[str], max_chars: int) -> None:
 
 
 def test_whitespace_and_markup() -> None:
+    assert n.clean_text("<<>>") == "< >"
     assert n.clean_text("  <p>OpenAI\n\n raises</p>&nbsp;$6.6B\u2028now ") == "OpenAI raises $6.6B now"
     assert n.clean_text("a\x00b\u202ec<script>x</script>d") == "a bc d"
