@@ -114,14 +114,30 @@ async def poll_once(deps: Deps, *, all_feeds: bool = False) -> RunReport:
     outcomes: list[FeedOutcome] = []
     failures: list[_Failure] = []
 
+    prefetch: asyncio.Future[list[FeedState]] | None = None
+
+    def claim() -> asyncio.Future[list[FeedState]]:
+        return asyncio.ensure_future(deps.call_store(
+            deps.store.claim_due_feeds, now, lease=lease, all_feeds=all_feeds,
+            polled_before=now if all_feeds else None, limit=batch_size))
+
     async def next_feed() -> FeedState | None:
-        nonlocal exhausted
+        # the next batch is claimed while half of this one is still queued, so fetches never
+        # wait for a claim transaction in the middle of a round
+        nonlocal exhausted, prefetch
         async with refill_lock:
             if not buffer and not exhausted:
-                batch = await deps.call_store(deps.store.claim_due_feeds, now, lease=lease, all_feeds=all_feeds,
-                                              polled_before=now if all_feeds else None, limit=batch_size)
+                batch = await (prefetch or claim())
+                prefetch = None
                 exhausted = not batch
                 buffer.extend(batch)
+            elif prefetch is not None and prefetch.done():
+                batch = prefetch.result()
+                prefetch = None
+                exhausted = not batch
+                buffer.extend(batch)
+            if buffer and not exhausted and prefetch is None and len(buffer) <= batch_size // 2:
+                prefetch = claim()
             return buffer.pop(0) if buffer else None
 
     async def worker() -> None:
@@ -131,7 +147,11 @@ async def poll_once(deps: Deps, *, all_feeds: bool = False) -> RunReport:
                 outcome = await _poll_feed(deps, feed, now, failures)
             outcomes.append(outcome)
 
-    await asyncio.gather(*(worker() for _ in range(pol.concurrency)))
+    try:
+        await asyncio.gather(*(worker() for _ in range(pol.concurrency)))
+    finally:
+        if prefetch is not None and not prefetch.done():   # cancelled mid-round: its leases expire
+            prefetch.cancel()
     await deps.flush_unchanged(now)
     await _record_failures(deps, failures, now, total=len(outcomes))
     report = RunReport(started=now, finished=deps.clock.now(), feeds=tuple(outcomes))
