@@ -115,27 +115,33 @@ async def poll_once(deps: Deps, *, all_feeds: bool = False) -> RunReport:
     failures: list[_Failure] = []
 
     prefetch: asyncio.Future[list[FeedState]] | None = None
+    after_id: int | None = None   # with all_feeds: where the next batch starts (feeds in id order)
 
     def claim() -> asyncio.Future[list[FeedState]]:
         return asyncio.ensure_future(deps.call_store(
             deps.store.claim_due_feeds, now, lease=lease, all_feeds=all_feeds,
-            polled_before=now if all_feeds else None, limit=batch_size))
+            polled_before=now if all_feeds else None, limit=batch_size, after_id=after_id))
+
+    def take(batch: list[FeedState]) -> None:
+        nonlocal exhausted, after_id
+        exhausted = not batch
+        buffer.extend(batch)
+        if batch and all_feeds:
+            after_id = max(f.id for f in batch)
 
     async def next_feed() -> FeedState | None:
         # the next batch is claimed while half of this one is still queued, so fetches never
         # wait for a claim transaction in the middle of a round
-        nonlocal exhausted, prefetch
+        nonlocal prefetch
         async with refill_lock:
             if not buffer and not exhausted:
                 batch = await (prefetch or claim())
                 prefetch = None
-                exhausted = not batch
-                buffer.extend(batch)
+                take(batch)
             elif prefetch is not None and prefetch.done():
                 batch = prefetch.result()
                 prefetch = None
-                exhausted = not batch
-                buffer.extend(batch)
+                take(batch)
             if buffer and not exhausted and prefetch is None and len(buffer) <= batch_size // 2:
                 prefetch = claim()
             return buffer.pop(0) if buffer else None

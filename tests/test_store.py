@@ -278,3 +278,16 @@ def test_not_modified_feeds_recover_and_keep_their_own_next_poll(store):
     assert (a.next_poll_at, b.next_poll_at) == (NOW + timedelta(minutes=10), NOW + timedelta(minutes=20))
     assert a.consecutive_failures == 0 and a.last_error is None and a.error_since is None
     assert a.last_success_at == b.last_success_at == NOW + timedelta(minutes=1)
+
+
+def test_all_feeds_are_claimed_in_id_order_batch_after_batch(store):
+    store.sync_config_feeds([Feed(f"https://f{i}.example/rss") for i in range(7)], NOW)
+    ids = [f.id for f in store.list_feeds()]
+    seen, after = [], None
+    while batch := store.claim_due_feeds(NOW, lease=LEASE, all_feeds=True, polled_before=NOW, limit=3,
+                                         after_id=after):
+        seen += [f.id for f in batch]
+        after = batch[-1].id
+    assert seen == ids
+    # leased feeds are not handed out again, from the start or not
+    assert store.claim_due_feeds(NOW, lease=LEASE, all_feeds=True, polled_before=NOW, limit=10) == []

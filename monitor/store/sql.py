@@ -183,11 +183,14 @@ class SqlStore(OutboxMixin):
                 consecutive_failures=f.consecutive_failures, articles=counts.get(f.id, 0)) for f in rows]
 
     def claim_due_feeds(self, now: datetime, *, lease: timedelta, all_feeds: bool = False,
-                        polled_before: datetime | None = None, limit: int | None = None) -> list[FeedState]:
+                        polled_before: datetime | None = None, limit: int | None = None,
+                        after_id: int | None = None) -> list[FeedState]:
         """Lease the enabled feeds that are due (``next_poll_at <= now`` or never polled), or every
-        enabled feed with ``all_feeds`` (not polled since ``polled_before``). A leased feed is
-        skipped by other processes until the lease expires (``FOR UPDATE SKIP LOCKED`` on
-        PostgreSQL; SQLite serialises writers)."""
+        enabled feed with ``all_feeds`` (not polled since ``polled_before``; in id order, after
+        ``after_id`` when given, so each batch of a round reads the primary key from where the
+        last one stopped instead of scanning every feed again). A leased feed is skipped by other
+        processes until the lease expires (``FOR UPDATE SKIP LOCKED`` on PostgreSQL; SQLite
+        serialises writers)."""
         f = _FEEDS.c   # Core columns: the rows become plain tuples, not ORM objects
         with self._core_tx() as s:
             q = select(f.id, f.url, f.name, f.interval_minutes, f.etag, f.last_modified, f.body_hash,
@@ -197,7 +200,12 @@ class SqlStore(OutboxMixin):
                 q = q.where(or_(f.next_poll_at.is_(None), f.next_poll_at <= now))
             elif polled_before is not None:
                 q = q.where(or_(f.last_polled_at.is_(None), f.last_polled_at < polled_before))
-            q = q.order_by(f.next_poll_at.is_not(None), f.next_poll_at, f.id)
+            if all_feeds:
+                q = q.order_by(f.id)
+                if after_id is not None:
+                    q = q.where(f.id > after_id)
+            else:
+                q = q.order_by(f.next_poll_at.is_not(None), f.next_poll_at, f.id)
             if limit:
                 q = q.limit(limit)
             rows = s.execute(q.with_for_update(skip_locked=True)).all()
