@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from monitor.match import _values, build_topic, preset
 from monitor.match.money import extract_amounts, extract_amounts_fields
-from monitor.match.topic import (
+from monitor.match.termset import (
     _CJK_RE,
     TermSet,
     _boundary_safe,

@@ -29,8 +29,9 @@ from typing import Any
 
 from monitor.match import _values
 from monitor.match.money import Amount, extract_amounts, extract_amounts_fields, has_vague_amount
+from monitor.match.termset import Term
 from monitor.match.text import clean, fold, is_caption, sentence_spans
-from monitor.match.topic import Term, Topic
+from monitor.match.topic import Topic
 from monitor.types import Article, Event, Match, Reason
 
 __all__ = ["analyze", "match_article"]
