@@ -297,8 +297,9 @@ def _boundary_safe(src: str) -> bool:
     return ok(parsed)
 
 
-def _regex_matches(rx: re.Pattern[str], starts: str | re.Pattern[str], text: str) -> list[re.Match[str]]:
-    """``list(rx.finditer(text))``, trying ``rx`` only where one of its start literals occurs.
+def _regex_matches(rx: re.Pattern[str], starts: re.Pattern[str], text: str) -> list[re.Match[str]]:
+    """``list(rx.finditer(text))``, trying ``rx`` only where one of its start literals occurs
+    (``starts``: their alternation; a single literal is searched as fast as ``str.find``).
 
     Same matches in the same order: every match begins with one of the literals (see
     :func:`_start_literals`), so the leftmost match from a position is at the first such place
@@ -306,16 +307,6 @@ def _regex_matches(rx: re.Pattern[str], starts: str | re.Pattern[str], text: str
     """
     out: list[re.Match[str]] = []
     pos = 0
-    if isinstance(starts, str):
-        find = text.find
-        while (i := find(starts, pos)) >= 0:
-            m = rx.match(text, i)
-            if m is None:
-                pos = i + 1
-            else:
-                out.append(m)
-                pos = max(m.end(), i + 1)
-        return out
     search = starts.search
     while (t := search(text, pos)) is not None:
         i = t.start()
@@ -488,14 +479,14 @@ class TermSet:
             groups.setdefault(key, []).append((rx, term))
         # (prefilter literals, the pattern, group number -> term, start literals or None)
         self.grouped: list[tuple[tuple[str, ...] | None, re.Pattern[str], dict[int, Term],
-                                 str | re.Pattern[str] | None]] = []
+                                 re.Pattern[str] | None]] = []
         for gate, members in groups.items():
             rx, index = _alternation(members)
-            starts: str | re.Pattern[str] | None = None
+            starts: re.Pattern[str] | None = None
             found = [_start_literals(m.pattern) for m, _ in members]
             if all(found):
                 union = _fewest_prefixes([x for f in found for x in f or ()])
-                starts = union[0] if len(union) == 1 else re.compile("|".join(map(re.escape, union)))
+                starts = re.compile("|".join(map(re.escape, union)))
             self.grouped.append((gate, rx, index, starts))
         self._build_trigger(list(by_lead), [
             (_fewest_prefixes([x for m, _ in members for x in _start_literals(m.pattern) or ()])
