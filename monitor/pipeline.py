@@ -134,14 +134,11 @@ async def poll_once(deps: Deps, *, all_feeds: bool = False) -> RunReport:
         # wait for a claim transaction in the middle of a round
         nonlocal prefetch
         async with refill_lock:
-            if not buffer and not exhausted:
-                batch = await (prefetch or claim())
-                prefetch = None
+            if prefetch is not None and (not buffer or prefetch.done()):
+                batch, prefetch = await prefetch, None
                 take(batch)
-            elif prefetch is not None and prefetch.done():
-                batch = prefetch.result()
-                prefetch = None
-                take(batch)
+            elif not buffer and not exhausted:
+                take(await claim())
             if buffer and not exhausted and prefetch is None and len(buffer) <= batch_size // 2:
                 prefetch = claim()
             return buffer.pop(0) if buffer else None

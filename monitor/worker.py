@@ -81,10 +81,10 @@ def build_items(parsed: ParsedFeed, topics: Sequence[Any], now: datetime, max_ag
     stored for the feed (``known`` entry keys) are left out before matching: the store would
     ignore them, and a changed feed usually re-serves mostly what it served before."""
     items = []
-    seen: set[str] = set(known)
+    seen: set[str] = set()
     for article in parsed.articles:
         key = entry_key(article)
-        if key in seen:  # known, or the same entry twice in one body: the first wins
+        if key in known or key in seen:  # known, or the same entry twice in one body: the first wins
             continue
         seen.add(key)
         if article.published and article.published > now + FUTURE_SLACK:

@@ -69,22 +69,23 @@ class SqlStore(OutboxMixin):
     # ---- plumbing ---------------------------------------------------------------------------
 
     @contextmanager
-    def _tx(self) -> Iterator[Session]:
+    def _errors(self) -> Iterator[None]:
         try:
-            with self._sessions.begin() as session:
-                yield session
+            yield
         except SQLAlchemyError as e:
             raise StoreError(f"database error ({self.safe_url}): {_short(e)}") from e
+
+    @contextmanager
+    def _tx(self) -> Iterator[Session]:
+        with self._errors(), self._sessions.begin() as session:
+            yield session
 
     @contextmanager
     def _core_tx(self) -> Iterator[Connection]:
         """A transaction on a plain connection: for the per-poll hot path, which only runs Core
         statements and so needs none of the Session's unit-of-work machinery."""
-        try:
-            with self.engine.begin() as conn:
-                yield conn
-        except SQLAlchemyError as e:
-            raise StoreError(f"database error ({self.safe_url}): {_short(e)}") from e
+        with self._errors(), self.engine.begin() as conn:
+            yield conn
 
     def _insert(self, table: Any) -> Any:
         return (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(table)
