@@ -131,7 +131,7 @@ def test_new_database_from_the_models_equals_the_migrations(db_url, tmp_path):
         migrated.close()
         with engine.connect() as conn:
             assert compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}),
-                                    tables.Base.metadata) == []
+                                    tables.metadata) == []
         assert _schema(engine) == _schema(fresh.engine)
     finally:
         engine.dispose()

@@ -9,8 +9,7 @@ from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, func, insert, or_, select, update
 
 from monitor.store import PendingRun
 from monitor.store import tables as t
@@ -18,16 +17,18 @@ from monitor.types import DigestStory, Event, Source
 
 
 class OutboxMixin:
-    def _tx(self) -> AbstractContextManager[Session]: ...  # provided by SqlStore
+    def _tx(self) -> AbstractContextManager[Connection]:  # provided by SqlStore
+        raise NotImplementedError
 
-    def _insert(self, table: Any) -> Any: ...  # provided by SqlStore
+    def _insert(self, table: Any) -> Any:  # provided by SqlStore
+        raise NotImplementedError
 
     def claim_occurrence(self, digest: str, scheduled_for: datetime, now: datetime) -> bool:
         """True for exactly one caller per (digest, scheduled time), across processes."""
         with self._tx() as s:
-            res = s.execute(self._insert(t.DigestOccurrence).values(
+            res = s.execute(self._insert(t.digest_occurrences).values(
                 digest=digest, scheduled_for=scheduled_for, claimed_at=now).on_conflict_do_nothing()
-                .returning(t.DigestOccurrence.digest))
+                .returning(t.digest_occurrences.c.digest))
             return res.scalar() is not None
 
     def claim_runs(self, digest: str, sink: str, now: datetime, *, lease: timedelta,
@@ -35,19 +36,19 @@ class OutboxMixin:
         """Lease what (digest, sink) has not received: earlier unsent runs first (same id, so a
         receiver can drop a duplicate), then one new run holding every new pending story."""
         with self._tx() as s:
-            pending = (t.Delivery.digest == digest) & (t.Delivery.sink == sink) & (t.Delivery.status == "pending")
+            pending = (t.deliveries.c.digest == digest) & (t.deliveries.c.sink == sink) & (t.deliveries.c.status == "pending")
             if not ignore_backoff:
-                pending = pending & or_(t.Delivery.next_attempt_at.is_(None), t.Delivery.next_attempt_at <= now)
+                pending = pending & or_(t.deliveries.c.next_attempt_at.is_(None), t.deliveries.c.next_attempt_at <= now)
             if retries_only:
-                pending = pending & t.Delivery.run_id.is_not(None)
-            rows = s.execute(select(t.Delivery.id, t.Delivery.story_id, t.Delivery.run_id, t.Delivery.attempts)
-                             .where(pending).order_by(t.Delivery.id)
+                pending = pending & t.deliveries.c.run_id.is_not(None)
+            rows = s.execute(select(t.deliveries.c.id, t.deliveries.c.story_id, t.deliveries.c.run_id, t.deliveries.c.attempts)
+                             .where(pending).order_by(t.deliveries.c.id)
                              .with_for_update(skip_locked=True)).all()
             if not rows:
                 return []
             run_ids = {r.run_id for r in rows if r.run_id}
-            busy = set(s.scalars(select(t.DigestRun.id).where(
-                t.DigestRun.id.in_(run_ids), t.DigestRun.lease_until > now)).all()) if run_ids else set()
+            busy = set(s.scalars(select(t.digest_runs.c.id).where(
+                t.digest_runs.c.id.in_(run_ids), t.digest_runs.c.lease_until > now)).all()) if run_ids else set()
             runs: dict[str, list[Any]] = {}
             fresh = []
             for r in rows:
@@ -57,15 +58,14 @@ class OutboxMixin:
                     runs.setdefault(r.run_id, []).append(r)
             if fresh:
                 run_id = uuid.uuid4().hex
-                s.add(t.DigestRun(id=run_id, digest=digest, sink=sink, created_at=now))
-                s.flush()
-                s.execute(update(t.Delivery).where(t.Delivery.id.in_([r.id for r in fresh])).values(run_id=run_id))
+                s.execute(insert(t.digest_runs).values(id=run_id, digest=digest, sink=sink, created_at=now))
+                s.execute(update(t.deliveries).where(t.deliveries.c.id.in_([r.id for r in fresh])).values(run_id=run_id))
                 runs[run_id] = fresh
             if not runs:
                 return []
-            s.execute(update(t.DigestRun).where(t.DigestRun.id.in_(list(runs))).values(lease_until=now + lease))
-            created = dict(s.execute(select(t.DigestRun.id, t.DigestRun.created_at)
-                                     .where(t.DigestRun.id.in_(list(runs)))).all())
+            s.execute(update(t.digest_runs).where(t.digest_runs.c.id.in_(list(runs))).values(lease_until=now + lease))
+            created = dict(s.execute(select(t.digest_runs.c.id, t.digest_runs.c.created_at)
+                                     .where(t.digest_runs.c.id.in_(list(runs)))).all())
             return [PendingRun(run_id=rid, digest=digest, sink=sink,
                                story_ids=tuple(r.story_id for r in rs), created_at=created[rid],
                                attempts=max(r.attempts for r in rs))
@@ -73,51 +73,51 @@ class OutboxMixin:
 
     def pending_story_ids(self, digest: str, sinks: Sequence[str]) -> list[int]:
         with self._tx() as s:
-            return list(s.scalars(select(t.Delivery.story_id).where(
-                t.Delivery.digest == digest, t.Delivery.sink.in_(list(sinks)), t.Delivery.status == "pending")
-                .distinct().order_by(t.Delivery.story_id)).all())
+            return list(s.scalars(select(t.deliveries.c.story_id).where(
+                t.deliveries.c.digest == digest, t.deliveries.c.sink.in_(list(sinks)), t.deliveries.c.status == "pending")
+                .distinct().order_by(t.deliveries.c.story_id)).all())
 
     def mark_run_sent(self, run_id: str, now: datetime) -> None:
         with self._tx() as s:
-            s.execute(update(t.Delivery).where(t.Delivery.run_id == run_id, t.Delivery.status == "pending")
-                      .values(status="sent", sent_at=now, attempts=t.Delivery.attempts + 1, last_error=None))
-            s.execute(update(t.DigestRun).where(t.DigestRun.id == run_id).values(sent_at=now, lease_until=None))
+            s.execute(update(t.deliveries).where(t.deliveries.c.run_id == run_id, t.deliveries.c.status == "pending")
+                      .values(status="sent", sent_at=now, attempts=t.deliveries.c.attempts + 1, last_error=None))
+            s.execute(update(t.digest_runs).where(t.digest_runs.c.id == run_id).values(sent_at=now, lease_until=None))
 
     def mark_run_failed(self, run_id: str, error: str, now: datetime, next_attempt_at: datetime | None,
                         *, permanent: bool = False) -> None:
         """Keep the run pending (same id) until ``next_attempt_at``; a permanent failure is
         recorded as ``failed`` and not retried."""
         with self._tx() as s:
-            s.execute(update(t.Delivery).where(t.Delivery.run_id == run_id, t.Delivery.status == "pending")
-                      .values(status="failed" if permanent else "pending", attempts=t.Delivery.attempts + 1,
+            s.execute(update(t.deliveries).where(t.deliveries.c.run_id == run_id, t.deliveries.c.status == "pending")
+                      .values(status="failed" if permanent else "pending", attempts=t.deliveries.c.attempts + 1,
                               last_error=error[:500], next_attempt_at=next_attempt_at))
-            s.execute(update(t.DigestRun).where(t.DigestRun.id == run_id).values(lease_until=None))
+            s.execute(update(t.digest_runs).where(t.digest_runs.c.id == run_id).values(lease_until=None))
 
     def release_run(self, run_id: str) -> None:
         """Give up a claimed run without sending it (it stays pending, same id)."""
         with self._tx() as s:
-            s.execute(update(t.DigestRun).where(t.DigestRun.id == run_id).values(lease_until=None))
+            s.execute(update(t.digest_runs).where(t.digest_runs.c.id == run_id).values(lease_until=None))
 
     # ---- per-part tracking (R6) and identity across retries (R1) --------------------------------
 
     def run_parts(self, run_id: str) -> list[tuple[int, str, bool]]:
         """``(part_no, payload, sent)`` of a run as first rendered, in order; ``[]`` if never rendered."""
         with self._tx() as s:
-            rows = s.execute(select(t.DeliveryPart.part_no, t.DeliveryPart.payload, t.DeliveryPart.sent_at)
-                             .where(t.DeliveryPart.run_id == run_id).order_by(t.DeliveryPart.part_no)).all()
+            rows = s.execute(select(t.delivery_parts.c.part_no, t.delivery_parts.c.payload, t.delivery_parts.c.sent_at)
+                             .where(t.delivery_parts.c.run_id == run_id).order_by(t.delivery_parts.c.part_no)).all()
             return [(r.part_no, r.payload, r.sent_at is not None) for r in rows]
 
     def save_run_parts(self, run_id: str, payloads: Sequence[str], now: datetime) -> list[tuple[int, str, bool]]:
         """Store a run's rendered messages once (a concurrent or earlier save wins), then return them."""
         with self._tx() as s:
             for i, body in enumerate(payloads):
-                s.execute(self._insert(t.DeliveryPart).values(run_id=run_id, part_no=i, payload=body,
+                s.execute(self._insert(t.delivery_parts).values(run_id=run_id, part_no=i, payload=body,
                                                               created_at=now).on_conflict_do_nothing())
         return self.run_parts(run_id)
 
     def mark_part_sent(self, run_id: str, part_no: int, now: datetime) -> None:
         with self._tx() as s:
-            s.execute(update(t.DeliveryPart).where(t.DeliveryPart.run_id == run_id, t.DeliveryPart.part_no == part_no)
+            s.execute(update(t.delivery_parts).where(t.delivery_parts.c.run_id == run_id, t.delivery_parts.c.part_no == part_no)
                       .values(sent_at=now))
 
     def defer_runs(self, run_ids: Sequence[str], until: datetime) -> None:
@@ -125,37 +125,38 @@ class OutboxMixin:
         if not run_ids:
             return
         with self._tx() as s:
-            s.execute(update(t.Delivery).where(t.Delivery.run_id.in_(list(run_ids)), t.Delivery.status == "pending")
+            s.execute(update(t.deliveries).where(t.deliveries.c.run_id.in_(list(run_ids)), t.deliveries.c.status == "pending")
                       .values(next_attempt_at=until))
-            s.execute(update(t.DigestRun).where(t.DigestRun.id.in_(list(run_ids))).values(lease_until=None))
+            s.execute(update(t.digest_runs).where(t.digest_runs.c.id.in_(list(run_ids))).values(lease_until=None))
 
     def sink_paused_until(self, sink: str, now: datetime) -> datetime | None:
         """The time a sink's back-off ends, if one of its runs (any digest) is waiting to be retried:
         a destination that failed or asked us to wait gets nothing new before then."""
         with self._tx() as s:
-            return s.scalar(select(func.max(t.Delivery.next_attempt_at)).where(
-                t.Delivery.sink == sink, t.Delivery.status == "pending", t.Delivery.run_id.is_not(None),
-                t.Delivery.next_attempt_at > now))
+            d = t.deliveries.c
+            until: datetime | None = s.scalar(select(func.max(d.next_attempt_at)).where(
+                d.sink == sink, d.status == "pending", d.run_id.is_not(None), d.next_attempt_at > now))
+            return until
 
     def raise_run_alert(self, run_id: str, kind: str, now: datetime) -> bool:
         """True the first time only (one alert per run and kind, across processes)."""
         with self._tx() as s:
-            res = s.execute(self._insert(t.RunAlert).values(run_id=run_id, kind=kind, raised_at=now)
-                            .on_conflict_do_nothing().returning(t.RunAlert.run_id))
+            res = s.execute(self._insert(t.run_alerts).values(run_id=run_id, kind=kind, raised_at=now)
+                            .on_conflict_do_nothing().returning(t.run_alerts.c.run_id))
             return res.scalar() is not None
 
     def overdue_runs(self, sink: str, created_before: datetime) -> list[tuple[str, str, datetime, int]]:
         """``(run_id, digest, created_at, stories)`` of runs of ``sink`` still pending (not sent, not
         failed for good) that were created before ``created_before`` and not yet alerted on."""
         with self._tx() as s:
-            alerted = select(t.RunAlert.run_id).where(t.RunAlert.kind == "overdue")
+            alerted = select(t.run_alerts.c.run_id).where(t.run_alerts.c.kind == "overdue")
             rows = s.execute(
-                select(t.DigestRun.id, t.DigestRun.digest, t.DigestRun.created_at, func.count(t.Delivery.id))
-                .join(t.Delivery, t.Delivery.run_id == t.DigestRun.id)
-                .where(t.DigestRun.sink == sink, t.DigestRun.sent_at.is_(None), t.Delivery.status == "pending",
-                       t.DigestRun.created_at <= created_before, t.DigestRun.id.not_in(alerted))
-                .group_by(t.DigestRun.id, t.DigestRun.digest, t.DigestRun.created_at)
-                .order_by(t.DigestRun.created_at)).all()
+                select(t.digest_runs.c.id, t.digest_runs.c.digest, t.digest_runs.c.created_at, func.count(t.deliveries.c.id))
+                .join(t.deliveries, t.deliveries.c.run_id == t.digest_runs.c.id)
+                .where(t.digest_runs.c.sink == sink, t.digest_runs.c.sent_at.is_(None), t.deliveries.c.status == "pending",
+                       t.digest_runs.c.created_at <= created_before, t.digest_runs.c.id.not_in(alerted))
+                .group_by(t.digest_runs.c.id, t.digest_runs.c.digest, t.digest_runs.c.created_at)
+                .order_by(t.digest_runs.c.created_at)).all()
             return [(r[0], r[1], r[2], int(r[3])) for r in rows]
 
     # ---- urgent alerts -----------------------------------------------------------------------
@@ -163,9 +164,10 @@ class OutboxMixin:
     def fresh_pending_events(self, digest: str) -> list[tuple[int, dict[str, Any] | None]]:
         """``(story_id, event)`` of stories pending for ``digest`` (any sink) not yet in a run."""
         with self._tx() as s:
-            rows = s.execute(select(t.Story.id, t.Story.event).join(t.Delivery, t.Delivery.story_id == t.Story.id)
-                             .where(t.Delivery.digest == digest, t.Delivery.status == "pending",
-                                    t.Delivery.run_id.is_(None)).distinct().order_by(t.Story.id)).all()
+            d, st = t.deliveries.c, t.stories.c
+            rows = s.execute(select(st.id, st.event).join(t.deliveries, d.story_id == st.id)
+                             .where(d.digest == digest, d.status == "pending", d.run_id.is_(None))
+                             .distinct().order_by(st.id)).all()
             return [(r[0], r[1]) for r in rows]
 
     def claim_story_run(self, digest: str, sink: str, story_ids: Sequence[int], now: datetime, *,
@@ -175,16 +177,16 @@ class OutboxMixin:
         if not story_ids:
             return None
         with self._tx() as s:
-            rows = s.execute(select(t.Delivery.id, t.Delivery.story_id).where(
-                t.Delivery.digest == digest, t.Delivery.sink == sink, t.Delivery.status == "pending",
-                t.Delivery.run_id.is_(None), t.Delivery.story_id.in_(list(story_ids)))
-                .order_by(t.Delivery.id).with_for_update(skip_locked=True)).all()
+            rows = s.execute(select(t.deliveries.c.id, t.deliveries.c.story_id).where(
+                t.deliveries.c.digest == digest, t.deliveries.c.sink == sink, t.deliveries.c.status == "pending",
+                t.deliveries.c.run_id.is_(None), t.deliveries.c.story_id.in_(list(story_ids)))
+                .order_by(t.deliveries.c.id).with_for_update(skip_locked=True)).all()
             if not rows:
                 return None
             run_id = uuid.uuid4().hex
-            s.add(t.DigestRun(id=run_id, digest=digest, sink=sink, created_at=now, lease_until=now + lease))
-            s.flush()
-            s.execute(update(t.Delivery).where(t.Delivery.id.in_([r.id for r in rows])).values(run_id=run_id))
+            s.execute(insert(t.digest_runs).values(id=run_id, digest=digest, sink=sink, created_at=now,
+                                                   lease_until=now + lease))
+            s.execute(update(t.deliveries).where(t.deliveries.c.id.in_([r.id for r in rows])).values(run_id=run_id))
             return PendingRun(run_id=run_id, digest=digest, sink=sink, story_ids=tuple(r.story_id for r in rows),
                               created_at=now)
 
@@ -193,28 +195,29 @@ class OutboxMixin:
         if not story_ids:
             return []
         with self._tx() as s:
-            stories = {st.id: st for st in s.scalars(select(t.Story).where(t.Story.id.in_(list(story_ids))))}
+            stories = {st.id: st for st in s.execute(select(t.stories).where(t.stories.c.id.in_(list(story_ids))))}
+            a = t.articles.c
             rows = s.execute(
-                select(t.MatchRow.story_id, t.MatchRow.score, t.Article)
-                .join(t.Article, t.Article.id == t.MatchRow.article_id)
-                .where(t.MatchRow.story_id.in_(list(stories)))
-                .order_by(t.Article.published.is_(None), t.Article.published, t.Article.id)).all()
-        members: dict[int | None, list[tuple[float, t.Article]]] = {}
-        for story_id, score, article in rows:
-            members.setdefault(story_id, []).append((score, article))
+                select(t.matches.c.story_id, a.id, a.title, a.link, a.source, a.published, a.lang)
+                .join(t.articles, a.id == t.matches.c.article_id)
+                .where(t.matches.c.story_id.in_(list(stories)))
+                .order_by(a.published.is_(None), a.published, a.id)).all()
+        members: dict[int | None, list[Any]] = {}
+        for row in rows:
+            members.setdefault(row.story_id, []).append(row)
         out = []
         for sid in sorted(stories, key=lambda i: (stories[i].first_seen, i)):
             st = stories[sid]
             arts = members.get(sid, [])
             seen: set[int] = set()
             sources = []
-            for _, a in arts:
-                if a.id in seen:
+            for art in arts:
+                if art.id in seen:
                     continue
-                seen.add(a.id)
-                sources.append(Source(title=a.title, url=a.link, source=a.source, published=a.published,
-                                      lang=a.lang))
-            head = next((a for _, a in arts if a.id == st.headline_article_id), arts[0][1] if arts else None)
+                seen.add(art.id)
+                sources.append(Source(title=art.title, url=art.link, source=art.source, published=art.published,
+                                      lang=art.lang))
+            head = next((art for art in arts if art.id == st.headline_article_id), arts[0] if arts else None)
             out.append(DigestStory(id=sid, title=head.title if head else "", url=head.link if head else None,
                                    topic=st.topic, event=Event.from_dict(st.event), sources=tuple(sources),
                                    first_seen=st.first_seen))

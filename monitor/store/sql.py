@@ -8,12 +8,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, and_, bindparam, create_engine, event, func, inspect, or_, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Engine, and_, bindparam, create_engine, event, func, inspect, or_, select, text, update
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.errors import StoreError
 from monitor.store import (
@@ -47,9 +45,8 @@ def _redact_db_url(url: str) -> str:
         return "<database url>"
 
 
-# the tables behind the mapped classes, for Core statements on the hot path (no ORM layer per row)
-_ARTICLES = cast(Table, t.Article.__table__)
-_FEEDS = cast(Table, t.Feed.__table__)
+_ARTICLES = t.articles
+_FEEDS = t.feeds
 
 
 class SqlStore(OutboxMixin):
@@ -64,7 +61,6 @@ class SqlStore(OutboxMixin):
         except (SQLAlchemyError, ImportError, ValueError) as e:
             raise StoreError(f"cannot open database {self.safe_url}: {e.__class__.__name__}") from e
         self.dialect = self.engine.dialect.name
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     # ---- plumbing ---------------------------------------------------------------------------
 
@@ -76,19 +72,21 @@ class SqlStore(OutboxMixin):
             raise StoreError(f"database error ({self.safe_url}): {_short(e)}") from e
 
     @contextmanager
-    def _tx(self) -> Iterator[Session]:
-        with self._errors(), self._sessions.begin() as session:
-            yield session
-
-    @contextmanager
-    def _core_tx(self) -> Iterator[Connection]:
-        """A transaction on a plain connection: for the per-poll hot path, which only runs Core
-        statements and so needs none of the Session's unit-of-work machinery."""
+    def _tx(self) -> Iterator[Connection]:
+        """One transaction on a connection (Core statements only: no ORM session, no unit of
+        work); database errors become :class:`StoreError` with the URL's password hidden."""
         with self._errors(), self.engine.begin() as conn:
             yield conn
 
     def _insert(self, table: Any) -> Any:
-        return (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(table)
+        """The dialect's INSERT (for ON CONFLICT); only the dialect in use is imported."""
+        if self.dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            return pg_insert(table)
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(table)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -109,8 +107,8 @@ class SqlStore(OutboxMixin):
                 if "alembic_version" in names:
                     if conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == HEAD_REVISION:
                         return
-                elif not names & set(t.Base.metadata.tables):
-                    t.Base.metadata.create_all(conn)
+                elif not names & set(t.metadata.tables):
+                    t.metadata.create_all(conn)
                     conn.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL, "
                                       "CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))"))
                     conn.execute(text("INSERT INTO alembic_version (version_num) VALUES (:v)"), {"v": HEAD_REVISION})
@@ -142,41 +140,42 @@ class SqlStore(OutboxMixin):
         urls = [f.url for f in feeds]
         with self._tx() as s:
             for f in feeds:
-                stmt = self._insert(t.Feed).values(
+                stmt = self._insert(t.feeds).values(
                     url=f.url, name=f.name, title="", enabled=f.enabled, from_config=True,
                     interval_minutes=f.interval_minutes, consecutive_failures=0, created_at=now,
                     next_poll_at=None)
                 stmt = stmt.on_conflict_do_update(
-                    index_elements=[t.Feed.url],
+                    index_elements=[t.feeds.c.url],
                     set_={"name": f.name, "enabled": f.enabled, "from_config": True,
                           "interval_minutes": f.interval_minutes})
                 s.execute(stmt)
-            gone = update(t.Feed).where(t.Feed.from_config.is_(True)).values(enabled=False)
+            gone = update(t.feeds).where(t.feeds.c.from_config.is_(True)).values(enabled=False)
             if urls:
-                gone = gone.where(t.Feed.url.not_in(urls))
+                gone = gone.where(t.feeds.c.url.not_in(urls))
             s.execute(gone)
 
     def add_feed(self, url: str, name: str, now: datetime, interval_minutes: float | None = None) -> bool:
         with self._tx() as s:
-            new_id = s.execute(self._insert(t.Feed).values(
+            new_id = s.execute(self._insert(t.feeds).values(
                 url=url, name=name, title="", enabled=True, from_config=False,
                 interval_minutes=interval_minutes, consecutive_failures=0, created_at=now
-            ).on_conflict_do_nothing().returning(t.Feed.id)).scalar()
+            ).on_conflict_do_nothing().returning(t.feeds.c.id)).scalar()
             if new_id is None:
-                s.execute(update(t.Feed).where(t.Feed.url == url).values(enabled=True))
+                s.execute(update(t.feeds).where(t.feeds.c.url == url).values(enabled=True))
             return new_id is not None
 
     def remove_feed(self, url: str) -> bool:
         """Disable a feed; its history is kept."""
         with self._tx() as s:
-            changed = s.scalars(update(t.Feed).where(t.Feed.url == url, t.Feed.enabled.is_(True))
-                                .values(enabled=False).returning(t.Feed.id)).all()
+            changed = s.scalars(update(t.feeds).where(t.feeds.c.url == url, t.feeds.c.enabled.is_(True))
+                                .values(enabled=False).returning(t.feeds.c.id)).all()
             return bool(changed)
 
     def list_feeds(self) -> list[FeedInfo]:
         with self._tx() as s:
-            counts = dict(s.execute(select(t.Article.feed_id, func.count()).group_by(t.Article.feed_id)).all())
-            rows = s.scalars(select(t.Feed).order_by(t.Feed.id)).all()
+            feed_id = t.articles.c.feed_id
+            counts: dict[int, int] = dict(s.execute(select(feed_id, func.count()).group_by(feed_id)).all())
+            rows = s.execute(select(t.feeds).order_by(t.feeds.c.id)).all()
             return [FeedInfo(
                 id=f.id, url=f.url, name=f.name, title=f.title, enabled=f.enabled, from_config=f.from_config,
                 interval_minutes=f.interval_minutes, next_poll_at=f.next_poll_at,
@@ -193,7 +192,7 @@ class SqlStore(OutboxMixin):
         processes until the lease expires (``FOR UPDATE SKIP LOCKED`` on PostgreSQL; SQLite
         serialises writers)."""
         f = _FEEDS.c   # Core columns: the rows become plain tuples, not ORM objects
-        with self._core_tx() as s:
+        with self._tx() as s:
             q = select(f.id, f.url, f.name, f.interval_minutes, f.etag, f.last_modified, f.body_hash,
                        f.consecutive_failures, f.last_polled_at, f.last_new_at, f.avg_new_gap_seconds
                        ).where(f.enabled.is_(True), or_(f.lease_until.is_(None), f.lease_until <= now))
@@ -230,10 +229,10 @@ class SqlStore(OutboxMixin):
             for feed_id, message, next_poll_at, counted in rows:
                 values: dict[str, Any] = {"last_polled_at": now, "last_error": message[:500], "lease_until": None,
                                           "next_poll_at": next_poll_at,
-                                          "error_since": func.coalesce(t.Feed.error_since, now)}
+                                          "error_since": func.coalesce(t.feeds.c.error_since, now)}
                 if counted:
-                    values["consecutive_failures"] = t.Feed.consecutive_failures + 1
-                s.execute(update(t.Feed).where(t.Feed.id == feed_id).values(**values))
+                    values["consecutive_failures"] = t.feeds.c.consecutive_failures + 1
+                s.execute(update(t.feeds).where(t.feeds.c.id == feed_id).values(**values))
 
     def record_not_modified(self, feed_id: int, now: datetime, next_poll_at: datetime) -> None:
         self.record_not_modified_many([(feed_id, next_poll_at)], now)
@@ -245,7 +244,7 @@ class SqlStore(OutboxMixin):
         f = _FEEDS.c
         stmt = update(_FEEDS).where(f.id == bindparam("b_id")).values(
             {**_success(now, now), "next_poll_at": bindparam("b_next")})
-        with self._core_tx() as s:
+        with self._tx() as s:
             s.execute(stmt, [{"b_id": fid, "b_next": nxt} for fid, nxt in feeds])
 
     def record_items(self, feed_id: int, meta: FetchMeta, items: Sequence[NewItem], now: datetime,
@@ -255,7 +254,7 @@ class SqlStore(OutboxMixin):
         stories and pending deliveries. Items already stored (same feed entry, or same canonical
         URL from any feed) are ignored."""
         new_articles = new_matches = new_stories = 0
-        with self._core_tx() as s:
+        with self._tx() as s:
             values: dict[str, Any] = {"etag": meta.etag, "last_modified": meta.last_modified,
                                       "body_hash": meta.body_hash}
             if meta.title is not None:
@@ -281,7 +280,7 @@ class SqlStore(OutboxMixin):
         """The keys of the feed's most recently stored entries: what a changed feed need not read
         again. Bounded: an entry beyond the limit is read once more and then ignored by the store."""
         a = _ARTICLES.c
-        with self._core_tx() as s:
+        with self._tx() as s:
             return frozenset(s.scalars(select(a.entry_key).where(a.feed_id == feed_id)
                                        .order_by(a.id.desc()).limit(limit)))
 
@@ -291,8 +290,8 @@ class SqlStore(OutboxMixin):
 
         key = url_key(ArticleValue(title="", link=url))
         with self._tx() as s:
-            row = s.scalars(select(t.Article).where(or_(t.Article.link == url, t.Article.url_key == key))
-                            .order_by(t.Article.id.desc()).limit(1)).first()
+            row = s.execute(select(t.articles).where(or_(t.articles.c.link == url, t.articles.c.url_key == key))
+                            .order_by(t.articles.c.id.desc()).limit(1)).first()
             if row is None:
                 return None
             return ArticleValue(title=row.title, summary=row.summary, link=row.link, published=row.published,
@@ -346,9 +345,9 @@ class SqlStore(OutboxMixin):
         created = 0
         event = match.event.to_dict() if match.event else None
         if story_id is None:
-            story_id = s.execute(self._insert(t.Story).values(
+            story_id = s.execute(self._insert(t.stories).values(
                 topic=topic, headline_article_id=article_id, event=event, first_seen=now, last_seen=now
-            ).returning(t.Story.id)).scalar_one()
+            ).returning(t.stories.c.id)).scalar_one()
             created = 1
         else:
             batch.joined.add(story_id)
@@ -362,10 +361,10 @@ class SqlStore(OutboxMixin):
 
     def _recent_stories(self, s: Connection, topic: str, since: datetime) -> list[tuple[int, list[Mapping[str, Any]]]]:
         rows = s.execute(
-            select(t.MatchRow.story_id, t.MatchRow.features)
-            .join(t.Story, t.Story.id == t.MatchRow.story_id)
-            .where(t.Story.topic == topic, t.Story.last_seen >= since)
-            .order_by(t.MatchRow.story_id)).all()
+            select(t.matches.c.story_id, t.matches.c.features)
+            .join(t.stories, t.stories.c.id == t.matches.c.story_id)
+            .where(t.stories.c.topic == topic, t.stories.c.last_seen >= since)
+            .order_by(t.matches.c.story_id)).all()
         grouped: dict[int, list[Mapping[str, Any]]] = {}
         for story_id, features in rows:
             if story_id is not None:
@@ -375,15 +374,15 @@ class SqlStore(OutboxMixin):
     def stats(self) -> StoreStats:
         with self._tx() as s:
             return StoreStats(
-                feeds=s.scalar(select(func.count()).select_from(t.Feed).where(t.Feed.enabled.is_(True))) or 0,
-                articles=s.scalar(select(func.count()).select_from(t.Article)) or 0,
-                stories=s.scalar(select(func.count()).select_from(t.Story)) or 0,
-                pending=s.scalar(select(func.count()).select_from(t.Delivery)
-                                 .where(t.Delivery.status == "pending")) or 0,
-                failing_feeds=s.scalar(select(func.count()).select_from(t.Feed).where(
-                    t.Feed.enabled.is_(True), t.Feed.consecutive_failures > 0)) or 0,
-                oldest_pending=s.scalar(select(func.min(t.Delivery.created_at)).where(t.Delivery.status == "pending")),
-                last_success=s.scalar(select(func.max(t.Feed.last_success_at)).where(t.Feed.enabled.is_(True))))
+                feeds=s.scalar(select(func.count()).select_from(t.feeds).where(t.feeds.c.enabled.is_(True))) or 0,
+                articles=s.scalar(select(func.count()).select_from(t.articles)) or 0,
+                stories=s.scalar(select(func.count()).select_from(t.stories)) or 0,
+                pending=s.scalar(select(func.count()).select_from(t.deliveries)
+                                 .where(t.deliveries.c.status == "pending")) or 0,
+                failing_feeds=s.scalar(select(func.count()).select_from(t.feeds).where(
+                    t.feeds.c.enabled.is_(True), t.feeds.c.consecutive_failures > 0)) or 0,
+                oldest_pending=s.scalar(select(func.min(t.deliveries.c.created_at)).where(t.deliveries.c.status == "pending")),
+                last_success=s.scalar(select(func.max(t.feeds.c.last_success_at)).where(t.feeds.c.enabled.is_(True))))
 
     def source_health(self, now: datetime, *, failing_for: timedelta, silent_factor: float = 10,
                       silent_min: timedelta = timedelta(days=7)) -> list[str]:
@@ -391,7 +390,7 @@ class SqlStore(OutboxMixin):
         longer than their usual rhythm (``silent_factor`` × their mean gap, at least ``silent_min``)."""
         notes = []
         with self._tx() as s:
-            for f in s.scalars(select(t.Feed).where(t.Feed.enabled.is_(True)).order_by(t.Feed.id)):
+            for f in s.execute(select(t.feeds).where(t.feeds.c.enabled.is_(True)).order_by(t.feeds.c.id)):
                 label = f.name or f.title or f.url
                 if f.error_since is not None and now - f.error_since > failing_for:
                     hours = (now - f.error_since).total_seconds() / 3600
@@ -416,11 +415,11 @@ class _MatchBatch:
 
     def flush(self, store: SqlStore, s: Connection, now: datetime) -> None:
         if self.matches:
-            s.execute(store._insert(t.MatchRow.__table__), self.matches)
+            s.execute(store._insert(t.matches), self.matches)
         if self.joined:
-            s.execute(update(t.Story).where(t.Story.id.in_(sorted(self.joined))).values(last_seen=now))
+            s.execute(update(t.stories).where(t.stories.c.id.in_(sorted(self.joined))).values(last_seen=now))
         if self.deliveries:
-            s.execute(store._insert(t.Delivery.__table__).on_conflict_do_nothing(),
+            s.execute(store._insert(t.deliveries).on_conflict_do_nothing(),
                       [{"story_id": sid, "digest": d, "sink": k, "status": "pending", "attempts": 0,
                         "created_at": now} for sid, d, k in sorted(self.deliveries)])
 
