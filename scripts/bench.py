@@ -265,11 +265,33 @@ class PySpy:
                 self.proc.wait(10)
 
 
-def _farm_client(base: str):
-    sys.path.insert(0, str(FARM_DIR))
-    import feedfarm
+class _FarmControl:
+    """The farm's control endpoints over plain urllib, for the measured workers: importing
+    ``feedfarm`` itself (its server, argparse, gzip, ...) would add ~3 MiB of harness to the
+    peak RSS of whichever configuration runs (``feedfarm.FarmClient`` is the same calls)."""
 
-    return feedfarm.FarmClient(base)
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url.rstrip("/")
+
+    def _call(self, method: str, path: str) -> dict:
+        import urllib.request
+
+        req = urllib.request.Request(self.base_url + path, method=method, data=b"" if method == "POST" else None)
+        with urllib.request.urlopen(req, timeout=60) as r:
+            return json.loads(r.read())
+
+    def advance(self, fraction: float) -> dict:
+        return self._call("POST", f"/_farm/advance?rounds=1&fraction={fraction}")
+
+    def stats(self, reset: bool = False) -> dict:
+        return self._call("GET", "/_farm/stats" + ("?reset=1" if reset else ""))
+
+    def feed_urls(self, n: int) -> list[str]:
+        return [f"{self.base_url}/feed/{i}" for i in range(n)]
+
+
+def _farm_client(base: str) -> _FarmControl:
+    return _FarmControl(base)
 
 
 # ---- worker: the project's poll pipeline ---------------------------------------------------
