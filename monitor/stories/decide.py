@@ -104,7 +104,7 @@ class Prepared:
     title_figure: bool
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=256)     # for explain()/same_story() over pairs; clustering prepares each article once
 def _prepare(f: StoryFeatures) -> Prepared:
     return prepare(f)
 

@@ -92,7 +92,7 @@ def strip_wire_tags(text: str) -> str:
     return text.strip()
 
 
-@lru_cache(maxsize=32768)
+@lru_cache(maxsize=2048)    # strings of <= ~2 KB: at most a few MiB for the daemon's lifetime
 def fold(text: str) -> str:
     """Comparison form of ``text`` (see module docstring). Pure and cached."""
     if not text:
@@ -116,7 +116,7 @@ def is_cjk(ch: str) -> bool:
 _NON_WORD = re.compile(r"[^\w\u3040-\u30ff\u3400-\u9fff]+")
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=256)     # a set is ~10-35 KB: a cache for syndicated copies in one batch, not a store
 def grams(folded: str) -> frozenset[str]:
     """Character trigrams of the words in ``folded`` (spaces collapsed to one ``_``) plus
     bigrams of CJK runs. Empty for empty text."""
