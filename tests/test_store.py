@@ -291,3 +291,19 @@ def test_all_feeds_are_claimed_in_id_order_batch_after_batch(store):
     assert seen == ids
     # leased feeds are not handed out again, from the start or not
     assert store.claim_due_feeds(NOW, lease=LEASE, all_feeds=True, polled_before=NOW, limit=10) == []
+
+
+def test_sqlite_connections_get_their_settings(tmp_path):
+    """WAL, foreign keys and the bounded page cache on every SQLite connection the store opens."""
+    from monitor.store.sql import SQLITE_CACHE_KIB
+
+    s = SqlStore(f"sqlite:///{tmp_path / 'm.db'}")
+    try:
+        s.migrate()
+        with s.engine.connect() as conn:
+            pragma = lambda name: conn.exec_driver_sql(f"PRAGMA {name}").scalar()  # noqa: E731
+            assert pragma("journal_mode") == "wal"
+            assert pragma("foreign_keys") == 1
+            assert pragma("cache_size") == -SQLITE_CACHE_KIB
+    finally:
+        s.close()
