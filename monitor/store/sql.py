@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
 HEAD_REVISION = "0003"   # the newest file in migrations/versions (a test checks it against Alembic's head)
 SQLITE_CACHE_KIB = 512    # page cache per SQLite connection (SQLite's default is 2000)
+SQLITE_STATEMENT_CACHE = 32   # prepared statements kept per SQLite connection (pysqlite's default is 128)
 _MIGRATION_LOCK = 0x6D6F6E69  # "moni": PostgreSQL advisory lock key for schema upgrades
 
 
@@ -447,7 +448,11 @@ def _make_engine(url: str) -> Engine:
             parent = Path(path).parent
             if not parent.exists():
                 raise ValueError(f"folder {parent} does not exist")
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        # cached_statements: pysqlite keeps 128 prepared statements per connection by default, and
+        # multi-row INSERTs (one text per row count) fill it with large programs (~2 MiB at 1000
+        # feeds); the few statements a poll repeats fit in 32.
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False,
+                                                  "cached_statements": SQLITE_STATEMENT_CACHE})
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn: Any, _record: Any) -> None:
