@@ -155,6 +155,9 @@ for _pat, _code in _CURRENCIES:
 _CUR_WORDS.update({"dollars": "USD", "us-dollar": "USD", "us-dollars": "USD", "usdollar": "USD", "pounds": "GBP",
                    "euros": "EUR", "rupees": "INR", "francs": "CHF", "reais": "BRL", "dolares": "USD"})
 _START_RE = re.compile(r"[$€£¥₹\d]")
+# The same starts in ASCII text ("$" and the digits 0-9 are all it can hold of them): a plain character
+# set, which the engine tests several times faster than \d (a Unicode digit lookup per character)
+_ASCII_START_RE = re.compile(r"[$0-9]")
 
 
 def has_vague_amount(folded: str, start: int = 0, end: int | None = None) -> bool:
@@ -185,7 +188,8 @@ def extract_amounts(folded: str, *, vague: bool = True, offset: int = 0) -> list
         out += [Amount(0.0, None, m.start() + offset, m.end() - 1 + offset, m.group(0)[1:], vague=True)
                 for m in _VAGUE_RE.finditer(" " + folded)]
     pos = 0
-    while (c := _START_RE.search(folded, pos)) is not None:
+    search = _ASCII_START_RE.search if folded.isascii() else _START_RE.search
+    while (c := search(folded, pos)) is not None:
         a = _read_amount(folded, c.start(), offset)
         if a is None:
             n = _NUM_RE.match(folded, c.start())
@@ -222,7 +226,8 @@ def extract_amounts_fields(first: str, second: str, sep: str = " | ") -> tuple[l
     lo = len(first)
     out: list[Amount] = []
     pos = 0
-    while (c := _START_RE.search(text, pos)) is not None:
+    search = _ASCII_START_RE.search if text.isascii() else _START_RE.search
+    while (c := search(text, pos)) is not None:
         a = _read_amount(text, c.start())
         if a is None:
             n = _NUM_RE.match(text, c.start())
