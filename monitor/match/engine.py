@@ -175,14 +175,15 @@ def _sentences(t_text: str, s_text: str, full: str, hits: list[tuple[int, int, T
     summary = [Sentence("summary", full, a + off, b + off) for a, b in sentence_spans(s_text)]
     sents = title + summary
     if sents:
+        last = len(sents) - 1
         i = 0
         for h in hits:
-            while i < len(sents) - 1 and h[0] >= sents[i].end:
+            while i < last and h[0] >= sents[i].end:
                 i += 1
             sents[i].hits.append(h)
         i = 0
         for am in amounts:
-            while i < len(sents) - 1 and am.start >= sents[i].end:
+            while i < last and am.start >= sents[i].end:
                 i += 1
             sents[i].amounts.append(am)
     return title, summary
@@ -227,7 +228,7 @@ def _classify_mentions(s: Sentence, topic: Topic) -> None:
         for _, he, ht in adj:
             if he <= start and start - he <= 18 and _GAP_ARTICLE.match(f, he, start):
                 m.core, m.why = False, f"after '{ht.text}'"
-        if m.core and "," in f[s.start:start]:
+        if m.core and f.find(",", s.start, start) >= 0:
             rel = _RELATIVE.search(f, max(s.start, start - 80), start)
             stop = _COMMA.search(f, end, s.end)
             clause_end = stop.start() if stop else s.end
@@ -239,6 +240,9 @@ def _amount_near(s: Sentence, start: int, end: int, before: int = 30, after: int
     if any(a.end >= start - before and a.start <= end + after for a in s.amounts):
         return True
     return has_vague_amount(s.text, max(s.start, start - before), min(s.end, end + after))
+
+
+_NO_LABELS: frozenset[str] = frozenset()
 
 
 def _live_cues(s: Sentence, kinds: frozenset[str]) -> None:
@@ -267,9 +271,9 @@ def _live_cues(s: Sentence, kinds: frozenset[str]) -> None:
         else:
             nxt = _COMMA.search(f, be, s.end)
             bg_spans.append((bs, nxt.start() if nxt else s.end))
-    out_labels = {t.kind for _, _, t in outflow}
+    out_labels = {t.kind for _, _, t in outflow} if outflow else _NO_LABELS
     if "pricing" in out_labels and s.amounts and all(a.value >= 1e5 for a in s.amounts):
-        out_labels.discard("pricing")  # "$1 billion a month" is revenue, not a price
+        out_labels = out_labels - {"pricing"}  # "$1 billion a month" is revenue, not a price
     for cue in cues:
         if cue.term.kind == "valuation" and _DEAL_BEFORE.search(f, max(s.start, cue.start - 25), cue.start):
             cue.live, cue.why = False, "value of a deal"
@@ -285,7 +289,7 @@ def _live_cues(s: Sentence, kinds: frozenset[str]) -> None:
         elif t.entity_after and not any((m.core or m.why == _POSSESSIVE_WHY) and cue.end <= m.start <= cue.end + 40
                                         and _RECIPIENT_GAP.fullmatch(f, cue.end, m.start) for m in s.mentions):
             cue.live, cue.why = False, "entity not the recipient"
-        elif any(a <= cue.start < b for a, b in bg_spans):
+        elif bg_spans and any(a <= cue.start < b for a, b in bg_spans):
             cue.live, cue.why = False, "background restatement"
         elif "licensing" in out_labels and t.kind in _REVENUE_FAMILY:
             cue.live, cue.why = False, "revenue of others"
@@ -358,8 +362,8 @@ def analyze(article: Article, topic: Topic) -> Analysis:
     c = topic.compiled
     t_text, t_fold = _prepare(article.title or "", topic, _MAX_TITLE)
     s_text, s_fold = _prepare(article.summary or "", topic, _MAX_SUMMARY)
-    title_named = c.name_filter is None or c.name_filter.search(t_fold) is not None
-    if not title_named and c.name_filter is not None and c.name_filter.search(s_fold) is None:
+    title_named = c.name_filter is None or c.name_filter.found_in(t_fold)
+    if not title_named and c.name_filter is not None and not c.name_filter.found_in(s_fold):
         return Analysis([], [], False, False, _NOT_MENTIONED, False, 0.0)
     pre: dict[str, Any] = {}
     if s_fold:  # both fields in one scan (TermSet.finditer_fields); the title's hits come first
@@ -496,8 +500,9 @@ def _decide(an: Analysis, topic: Topic) -> None:
             t_pos = []
     t_other = any(s.other for s in title)
     s_pos = [s for s in an.summary if s.positive]
-    strong = any(not c.term.weak for s in t_pos + s_pos for c in s.live)
-    amount = any(s.amounts for s in t_pos + s_pos)
+    pos = t_pos + s_pos
+    strong = any(not c.term.weak for s in pos for c in s.live)
+    amount = any(s.amounts for s in pos)
     if t_pos:
         an.verdict = "title reports the money fact"
         an.score = 0.7 + 0.1 * strong + 0.1 * amount + 0.05 * bool(s_pos)
@@ -516,8 +521,9 @@ def _decide(an: Analysis, topic: Topic) -> None:
         an.verdict = "summary reports the money fact"
         an.score = 0.55 + 0.1 * strong + 0.1 * amount
     else:
-        evidence = any(s.core for s in an.title + an.summary)
-        cues = any(s.live for s in an.title + an.summary)
+        both = an.title + an.summary
+        evidence = any(s.core for s in both)
+        cues = any(s.live for s in both)
         an.verdict = "no money fact about the entity"
         an.score = 0.1 * evidence + 0.1 * cues
     if an.excluded:
@@ -527,11 +533,12 @@ def _decide(an: Analysis, topic: Topic) -> None:
 
 
 def _event(an: Analysis, topic: Topic) -> Event | None:
-    sents = [s for s in an.title + an.summary if s.positive]
+    both = an.title + an.summary
+    sents = [s for s in both if s.positive]
     live = True
     if not sents:  # not a match: still report the money fact the item carries, for story clustering
         live = False
-        sents = [s for s in an.title + an.summary if s.cues and any(not a.vague for a in s.amounts)]
+        sents = [s for s in both if s.cues and any(not a.vague for a in s.amounts)]
     if not sents:
         return None
     kinds: list[str] = []

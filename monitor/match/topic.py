@@ -40,7 +40,18 @@ from typing import Any
 from monitor.errors import ConfigError
 from monitor.match import lexicon
 from monitor.match.presets import PRESETS
-from monitor.match.termset import _LATIN, _LATIN_RE, Term, TermSet, _name_filter, _source_regex, _termset, term_source
+from monitor.match.termset import (
+    _LATIN,
+    _LATIN_RE,
+    _PARSER,
+    Literals,
+    Term,
+    TermSet,
+    _name_filter,
+    _source_regex,
+    _termset,
+    term_source,
+)
 from monitor.match.text import fold
 
 __all__ = ["EVENT_KINDS", "Term", "Topic", "build_topic", "preset"]
@@ -65,7 +76,7 @@ class Compiled:
     cased: re.Pattern[str] | None   # case-sensitive aliases, replaced by ``canonical`` before folding
     canonical: str
     kinds: frozenset[str]           # event kinds that count, families expanded
-    name_filter: re.Pattern[str] | None = None   # literals one of which every name contains: a cheap first test
+    name_filter: Literals | None = None   # literals one of which every name contains: a cheap first test
     lazy: bool = False              # no exclude list: a title that decides alone need not wait for the summary
 
 
@@ -222,6 +233,47 @@ def preset(preset_name: str, *, name: str | None = None) -> Topic:
 
 # ---------------------------------------------------------------- compilation
 
+_SPACES = r"\s+"
+
+
+def _after_pattern(srcs: list[str]) -> re.Pattern[str]:
+    r"""``(?:src1|src2|...)``, the alternatives that start with ``\s+`` sharing that start when it changes no match.
+
+    Most "not the subject" words after a mention begin with a space (" rival"): as separate
+    alternatives, the engine reads the spaces again for each of them. Shared, it reads them once
+    and then skips every alternative whose first letter differs. Same match, provided that each of
+    them continues with a letter that is not a space (so only the longest run of spaces can be
+    followed by it), holds no group, and every other alternative starts with a letter that is not
+    a space (so it cannot match where these do, and the order between the two kinds is moot).
+    """
+    if not srcs:
+        return re.compile(r"(?!x)x")
+    spaced: list[str] = []
+    others: list[str] = []
+    for src in srcs:
+        if src.startswith(_SPACES) and _first_literal(src[len(_SPACES):], groups=False):
+            spaced.append(src[len(_SPACES):])
+        elif _first_literal(src):
+            others.append(src)
+        else:
+            return re.compile("(?:" + "|".join(srcs) + ")")
+    if len(spaced) < 2:
+        return re.compile("(?:" + "|".join(srcs) + ")")
+    return re.compile("(?:" + "|".join([_SPACES + "(?:" + "|".join(spaced) + ")", *others]) + ")")
+
+
+def _first_literal(src: str, *, groups: bool = True) -> bool:
+    """Does every match of ``src`` start with one given character that is not a space (and, unless
+    ``groups``, does ``src`` hold no capture group)?"""
+    try:
+        parsed = _PARSER.parse(src)
+    except re.error:
+        return False
+    if not len(parsed) or parsed[0][0] is not _PARSER.LITERAL or (not groups and parsed.state.groups > 1):
+        return False
+    return not chr(parsed[0][1]).isspace()
+
+
 def _compile(*, name: str, aliases: list[str], lists: dict[str, list[str]], vocab: dict[str, list[str]],
              outflow: dict[str, list[str]], kinds: list[str], threshold: float, generic: bool,
              preset_name: str | None, description: str) -> Topic:
@@ -271,8 +323,7 @@ def _compile(*, name: str, aliases: list[str], lists: dict[str, list[str]], voca
         scan=_termset(mention_entries + ref_entries + entries, weak_terms),
         status=_termset(status_entries, frozenset()),
         other=_termset([("other", "", t) for t in gen("OTHER_NEWS", "other_news")], frozenset()),
-        after=re.compile("(?:" + "|".join(sorted(after_srcs, key=len, reverse=True)) + ")") if after_srcs
-        else re.compile(r"(?!x)x"),
+        after=_after_pattern(sorted(after_srcs, key=len, reverse=True)),
         cased=cased,
         canonical=canonical,
         kinds=_expand_kinds(kinds),
