@@ -59,7 +59,9 @@ _LINK = re.compile(r"(?:[\s\-]+(?!" + _CLAUSE_WORD + r")[^\s,;:]+){0,2}?[\s\-]*(
                    r"del|della|dei|dell'|da|do|dos|das|von|van|der|fur|bei|en|dans|na|no|em|nella|nel|aan|a|au|aux|"
                    r"pour|per|par)(?:\s+(?:the|la|le|les|l'|el|il|lo|a|o|der|die|das|den|het|de))?[\s']*|'?")
 # Another noun takes over as the subject between the entity and the money word ("OpenAI alumni's startup raises").
-_OTHER_SUBJECT = re.compile(r"(?<![a-z])(?:startup|start-up|company|firm|venture|lab|business|spinout|spin-off|"
+# Whole words only: searched without a look-behind (which would make the engine try every position) and
+# the letter before checked in _other_subject.
+_OTHER_SUBJECT = re.compile(r"(?:startup|start-up|company|firm|venture|lab|business|spinout|spin-off|"
                             r"societe|entreprise|jeune pousse|firma|unternehmen|empresa|compania|societa|azienda|"
                             r"bedrijf)s?(?![a-z])")
 # The value of a deal or contract is not a valuation of the entity.
@@ -325,6 +327,16 @@ def _names_over_refs(hits: list[tuple[int, int, Term]], full: str, topic: Topic)
     return sorted(kept + names, key=lambda h: (h[0], h[0] - h[1]))
 
 
+def _other_subject(f: str, pos: int, endpos: int) -> int | None:
+    """Where the first whole word of ``_OTHER_SUBJECT`` starts in ``f[pos:endpos]`` (no letter before it), or None."""
+    while (m := _OTHER_SUBJECT.search(f, pos, endpos)) is not None:
+        i = m.start()
+        if not (i and "a" <= f[i - 1] <= "z"):
+            return i
+        pos = i + 1
+    return None
+
+
 def _anchored(s: Sentence, cue: Cue) -> bool:
     """Is a core mention the subject or owner of this cue (before it, or linked just after it)?"""
     f = s.text
@@ -332,8 +344,8 @@ def _anchored(s: Sentence, cue: Cue) -> bool:
         if not m.core:
             continue
         if m.end <= cue.start:
-            other = _OTHER_SUBJECT.search(f, m.end, cue.start) if m.term.role != "possessive" else None
-            if other and not any(h[2].role == "ref" and h[0] <= other.start() < h[1] for h in s.hits):
+            other = _other_subject(f, m.end, cue.start) if m.term.role != "possessive" else None
+            if other is not None and not any(h[2].role == "ref" and h[0] <= other < h[1] for h in s.hits):
                 continue
             return True
         if m.start >= cue.end and m.start - cue.end <= 70 and not cue.term.text.endswith(" from"):

@@ -241,8 +241,8 @@ def extract_amounts_fields(first: str, second: str, sep: str = " | ") -> tuple[l
         for m in words:
             if scaled[m.start() >= lo] and (a := _amount(m, text)) is not None:
                 out.append(a)
-    if len(out) > 1:
-        out.sort(key=lambda a: a.start)
+        if len(out) > 1:  # (the amounts of the loop above come in order already)
+            out.sort(key=lambda a: a.start)
     n_first = 0
     for a in out:
         if a.start >= lo:
