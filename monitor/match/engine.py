@@ -147,8 +147,16 @@ class Analysis:
 
 
 def _snippet(s: Sentence, start: int, end: int, pad: int = 30) -> str:
-    a, b = max(s.start, start - pad), min(s.end, end + pad)
-    return ("…" if a > s.start else "") + s.text[a:b].strip() + ("…" if b < s.end else "")
+    """The words around ``start:end`` within the sentence, "…" where the sentence goes on."""
+    lo, hi = s.start, s.end
+    a = start - pad if start - pad > lo else lo
+    b = end + pad if end + pad < hi else hi
+    words = s.text[a:b].strip()
+    if a > lo:
+        words = "…" + words
+    if b < hi:
+        words += "…"
+    return words
 
 
 def _prepare(raw: str, topic: Topic, limit: int | None = None) -> tuple[str, str]:
@@ -157,7 +165,7 @@ def _prepare(raw: str, topic: Topic, limit: int | None = None) -> tuple[str, str
     text = clean(raw)
     if limit and len(text) > limit:
         text = text[:limit]
-    if c.cased is not None:
+    if c.cased is not None and (c.cased_hint is None or c.cased_hint.found_in(text)):
         text = c.cased.sub(lambda m: c.canonical if not (m.start() and m.string[m.start() - 1].isalnum())
                            else m.group(), text)
     return text, fold(text)

@@ -120,12 +120,18 @@ def strip_junk(s: str) -> str:
     return _JUNK_RE.sub(" ", s)
 
 
-_CAPTION_HINT = re.compile(r"photo|foto|credit|image|©|getty|shutterstock|afp|handout|illustration|bildquelle|imago")
+# One of them is in every match of _CAPTION_RE, lowered ("in" per word is faster than one regex of them)
+_CAPTION_HINTS = ("photo", "foto", "credit", "image", "©", "getty", "shutterstock", "afp", "handout", "illustration",
+                  "bildquelle", "imago")
 
 
 def is_caption(s: str) -> bool:
     """True when the text reads like a photo caption or credit line (works on cleaned or folded text)."""
-    return _CAPTION_HINT.search(s.lower()) is not None and _CAPTION_RE.search(s) is not None
+    low = s.lower()
+    for hint in _CAPTION_HINTS:
+        if hint in low:
+            return _CAPTION_RE.search(s) is not None
+    return False
 
 
 def fold(s: str) -> str:

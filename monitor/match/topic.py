@@ -78,6 +78,7 @@ class Compiled:
     kinds: frozenset[str]           # event kinds that count, families expanded
     name_filter: Literals | None = None   # literals one of which every name contains: a cheap first test
     lazy: bool = False              # no exclude list: a title that decides alone need not wait for the summary
+    cased_hint: Literals | None = None   # the first four letters of each case-sensitive alias: ``cased`` needs one
 
 
 @dataclass(frozen=True, slots=True)
@@ -329,6 +330,7 @@ def _compile(*, name: str, aliases: list[str], lists: dict[str, list[str]], voca
         kinds=_expand_kinds(kinds),
         name_filter=_name_filter(mention_entries),
         lazy=not lists["exclude"],
+        cased_hint=Literals.of({a[:4] for a in lists["cased_aliases"]}) if cased is not None else None,
     )
     return Topic(
         name=name, aliases=tuple(aliases), cased_aliases=tuple(lists["cased_aliases"]),
