@@ -391,9 +391,13 @@ def analyze(article: Article, topic: Topic) -> Analysis:
         pre["both"] = hits
         pre["hits"] = hits[:n_title]
     if c.lazy and s_fold and title_named:
-        t_hits = pre["hits"]
-        if not (any(h[2].role in _NAME_ROLES for h in t_hits) and any(
-                h[2].role == "cue" and h[2].kind in c.kinds for h in t_hits)):
+        t_named = t_cue = False
+        for _, _, t in pre["hits"]:
+            if t.role in _NAME_ROLES:
+                t_named = True
+            elif t.role == "cue" and t.kind in c.kinds:
+                t_cue = True
+        if not (t_named and t_cue):
             return _analyze(t_text, t_fold, s_text, s_fold, topic, pre)
         # Reading the title alone can only end the reading as "other news", which needs an other-news
         # word in a title sentence (see _decide): without one, go straight to the full reading.
