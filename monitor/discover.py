@@ -37,7 +37,7 @@ def feed_links(html: str, base_url: str) -> list[tuple[str, str]]:
     """``[(absolute feed url, title)]`` declared by an HTML page, in page order. Pure."""
     parser = _Links()
     parser.feed(html)
-    out = []
+    out: list[tuple[str, str]] = []
     for href, title in parser.found:
         url = safe_http_url(urljoin(base_url, href.strip()))
         if url and url not in [u for u, _ in out]:

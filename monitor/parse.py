@@ -559,7 +559,7 @@ def _fast_parse(body: bytes, url: str, content_type: str) -> tuple[Any, Any, str
     if not _fast_candidate(body, content_type):
         return None
     try:
-        from lxml import etree
+        from lxml import etree  # type: ignore[import-untyped]
     except ImportError:  # pragma: no cover - lxml is a dependency
         return None
     if _fast_parser is None:
