@@ -606,13 +606,15 @@ def _amounts(sents: list[Sentence]) -> tuple[float | None, str | None, float | N
     default_cur = next((a.currency for s in sents for a in s.amounts if a.currency), None)
     for s in sents:
         for a in s.amounts:
+            if amount is not None and valuation is not None:
+                return amount, currency, valuation   # nothing further can change them
             if a.vague:
                 continue
             cur = a.currency or default_cur
             if cur is not None and cur != (currency or cur):
                 continue
-            is_val = bool(_VAL_BEFORE.search(s.text, max(s.start, a.start - 40), a.start)
-                          or _VAL_AFTER.match(s.text, a.end, s.end))
+            is_val = bool(_VAL_AFTER.match(s.text, a.end, s.end)
+                          or _VAL_BEFORE.search(s.text, a.start - 40 if a.start - 40 > s.start else s.start, a.start))
             if is_val and valuation is None:
                 valuation, currency = a.value, cur
             elif not is_val and amount is None:
