@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from monitor.match import _values, build_topic, preset
+from monitor.match import _values, build_topic, engine, preset
 from monitor.match.money import extract_amounts, extract_amounts_fields
 from monitor.match.termset import (
     _CJK_RE,
@@ -23,6 +23,8 @@ from monitor.match.termset import (
     _start_literals,
     _starts_after_non_letter,
 )
+from monitor.match.text import _FOLD_TABLE, fold
+from monitor.match.topic import _after_pattern
 from monitor.types import Event, Match, Reason
 
 OPENAI = preset("openai-funding-revenue")
@@ -178,3 +180,63 @@ def test_amounts_of_both_fields_in_one_pass(pieces: list[str], cut: int) -> None
     head = extract_amounts(first, vague=False)
     expected = head + extract_amounts(second, vague=False, offset=len(first) + 3)
     assert extract_amounts_fields(first, second, " | ") == (expected, len(head))
+
+
+# ------------------------------------------------------------------ cheaper forms of the same tests
+
+AFTER_SRCS = [r"\s+rivals(?![0-9a-z])", r"\s+rival(?![0-9a-z])", r"'s\s+former", r"\-compatible(?![0-9a-z])",
+              r"\s+ex\-", r"\s+to\s+buy(?![0-9a-z])", "前员工", r"'s (?:\w+ ){0,2}(?:rivals?|former)(?![a-z])"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=" \t'-srivalformecptbuyx前员工", max_size=40))
+def test_alternatives_sharing_their_leading_spaces_match_as_the_plain_alternation(text: str) -> None:
+    shared = _after_pattern(AFTER_SRCS)
+    plain = re.compile("(?:" + "|".join(AFTER_SRCS) + ")")
+    assert shared.pattern.startswith(r"(?:\s+(?:")
+    for i in range(len(text) + 1):
+        a, b = shared.match(text, i), plain.match(text, i)
+        assert (a and a.group()) == (b and b.group())
+
+
+def test_leading_spaces_are_shared_only_when_that_changes_no_match() -> None:
+    assert OPENAI.compiled.after.pattern.startswith(r"(?:\s+(?:")
+    for srcs in ([r"\s+rival", r"\s\w+ fund"], [r"\s+rival", r"\s+x", r"(?:a|b)"], [r"\s+rival", r"\s+(fund)"]):
+        assert _after_pattern(srcs).pattern == "(?:" + "|".join(srcs) + ")"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(WORDS + ["sam", "altman", "オープンai", "阿尔特曼", "open", "ai"]), max_size=12))
+def test_name_literals_are_found_where_their_alternation_is(words: list[str]) -> None:
+    names = OPENAI.compiled.name_filter
+    assert names is not None
+    alternation = re.compile("|".join(map(re.escape, names.all)))
+    for text in ("".join(words), " ".join(words)):
+        assert names.found_in(text) is (alternation.search(text) is not None)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["startup", "start-up", "firm", "firma", "lab", "labs", "xlab", "company", "a", " ",
+                                 ",", "-", "s", "é"]), max_size=10), st.integers(min_value=0), st.integers(min_value=0))
+def test_another_subject_is_the_first_whole_word(words: list[str], pos: int, endpos: int) -> None:
+    text = "".join(words)
+    pos, endpos = pos % (len(text) + 1), endpos % (len(text) + 1)
+    m = re.compile("(?<![a-z])" + engine._OTHER_SUBJECT.pattern).search(text, pos, endpos)
+    assert engine._other_subject(text, pos, endpos) == (m.start() if m else None)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="aAzZ 'ÉéÀçøłİ\u2019\u201c\u2014\u00a0資億萬开x", max_size=30))
+def test_fold_replaces_what_the_table_translates(text: str) -> None:
+    expected = text.lower() if text.isascii() else text.replace("\u0130", "I").lower().translate(_FOLD_TABLE)
+    assert fold(text) == expected
+
+
+@pytest.mark.parametrize("title", ["Open AI raises money", "OpenAI and OPEN-AI", "reopen AI talks", "Open Air", "open ai",
+                                   "Ope", "xOpen AI"])
+def test_case_sensitive_aliases_are_replaced_where_the_hint_allows(title: str) -> None:
+    c = OPENAI.compiled
+    assert c.cased is not None and c.cased_hint is not None
+    plain = c.cased.sub(lambda m: c.canonical if not (m.start() and m.string[m.start() - 1].isalnum()) else m.group(),
+                        title)
+    assert engine._prepare(title, OPENAI)[0] == plain
