@@ -22,7 +22,7 @@ from monitor.clock import Clock, SystemClock
 from monitor.config import Settings
 from monitor.delivery import preview_digest, send_digest, send_urgent
 from monitor.errors import DeliveryError, ParseError
-from monitor.fetch import Fetcher, FetchPolicy, make_client, user_agent
+from monitor.fetch import Fetcher, FetchPolicy, make_transport, user_agent
 from monitor.normalize import redact_url
 from monitor.parse import FAST_MAX_BYTES
 from monitor.pipeline import Deps, Metrics, poll_once
@@ -189,8 +189,8 @@ def make_monitor(settings: Settings, *, clock: Clock | None = None,
                          max_redirects=pol.max_redirects, user_agent=user_agent(pol.user_agent_contact),
                          connect_timeout=min(10.0, pol.timeout_seconds),
                          read_timeout=min(15.0, pol.timeout_seconds))
-    client = make_client(transport=transport, concurrency=pol.concurrency, policy=policy)
-    closers.append(client.aclose)
+    feed_transport = transport or make_transport(concurrency=pol.concurrency)
+    closers.append(feed_transport.aclose)
     if store is None:
         store = open_store(settings.database_url)
         closers.append(store.close)
@@ -239,7 +239,7 @@ def make_monitor(settings: Settings, *, clock: Clock | None = None,
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(db_pool, lambda: fn(*args, **kwargs))
 
-    deps = Deps(settings=settings, store=store, fetcher=Fetcher(client, policy), clock=clock or SystemClock(),
+    deps = Deps(settings=settings, store=store, fetcher=Fetcher(feed_transport, policy), clock=clock or SystemClock(),
                 process=process, sinks=sinks, rng=rng or random.Random(), metrics=Metrics(), db=db)
     return Monitor(settings=settings, deps=deps, _closers=closers, _after_poll=pool.release_if_idle)
 

@@ -522,16 +522,16 @@ def test_hostile_fixture_payloads_reach_sinks_escaped(canary, feed_server, recei
 @pytest.mark.skipif(os.environ.get("CI_NO_DNS") == "1", reason="no resolver")
 def test_redirect_to_a_name_that_resolves_to_loopback_is_refused(feed_server):
     """The address policy holds for host names too: ``localhost`` on another port."""
-    from monitor.fetch import Fetcher, make_client
+    from monitor.fetch import Fetcher, make_transport
 
     feed_server.add("/to-localhost", b"", status=302, etag=False, headers={"Location": "http://localhost:9/x"})
 
     async def go():
-        client = make_client()
+        transport = make_transport()
         try:
-            return await Fetcher(client).fetch(feed_server.url("/to-localhost"))
+            return await Fetcher(transport).fetch(feed_server.url("/to-localhost"))
         finally:
-            await client.aclose()
+            await transport.aclose()
 
     from monitor.errors import FetchError
 

@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from monitor.errors import FetchError
-from monitor.fetch import Fetcher, FetchPolicy, make_client, parse_retry_after
+from monitor.fetch import Fetcher, FetchPolicy, make_transport, parse_retry_after
 
 
 def run(coro):
@@ -14,11 +14,11 @@ def run(coro):
 
 
 async def fetch(url, policy=None, transport=None, **kw):
-    client = make_client(transport=transport, policy=policy)
+    transport = transport or make_transport()
     try:
-        return await Fetcher(client, policy).fetch(url, **kw)
+        return await Fetcher(transport, policy).fetch(url, **kw)
     finally:
-        await client.aclose()
+        await transport.aclose()
 
 
 def test_conditional_get_against_real_server(feed_server):
@@ -30,6 +30,9 @@ def test_conditional_get_against_real_server(feed_server):
     sent = feed_server.requests[-1]["headers"]
     assert sent["If-None-Match"] == first.etag
     assert sent["User-Agent"].startswith("monitor/")
+    assert "application/rss+xml" in sent["Accept"]
+    # only the encodings the fetcher inflates with a bound on the output (a bomb stops at the cap)
+    assert sent["Accept-Encoding"] == "gzip, deflate"
 
 
 def test_size_cap_counts_decoded_bytes():
@@ -210,11 +213,7 @@ def test_redirect_to_a_name_resolving_to_a_private_address_is_refused():
         return {"rebind.example": ["10.0.0.7"], "ok.example": ["93.184.216.34"]}[host]
 
     async def go(url):
-        client = make_client(transport=httpx.MockTransport(handler))
-        try:
-            return await Fetcher(client, resolver=resolver).fetch(url)
-        finally:
-            await client.aclose()
+        return await Fetcher(httpx.MockTransport(handler), resolver=resolver).fetch(url)
 
     with pytest.raises(FetchError) as e:
         run(go("https://feeds.example/rss"))
@@ -226,12 +225,8 @@ def test_unconditional_304_is_not_an_error_and_logged_once(caplog):
         return httpx.Response(304, headers={"ETag": '"same"'})
 
     async def go():
-        client = make_client(transport=httpx.MockTransport(handler))
-        f = Fetcher(client)
-        try:
-            return [await f.fetch("https://x.test/feed") for _ in range(3)]
-        finally:
-            await client.aclose()
+        f = Fetcher(httpx.MockTransport(handler))
+        return [await f.fetch("https://x.test/feed") for _ in range(3)]
 
     with caplog.at_level("INFO", logger="monitor.fetch"):
         results = run(go())
@@ -253,14 +248,14 @@ def test_304_keeps_the_connection_alive(feed_server):
     url = feed_server.add("/keep.xml", b"<rss version='2.0'><channel><title>t</title></channel></rss>")
 
     async def go():
-        client = make_client()
+        transport = make_transport()
         try:
-            f = Fetcher(client)
+            f = Fetcher(transport)
             first = await f.fetch(url)
             for _ in range(5):
                 assert (await f.fetch(url, etag=first.etag)).not_modified
         finally:
-            await client.aclose()
+            await transport.aclose()
 
     run(go())
     assert len(feed_server.requests) == 6 and len(set(feed_server.peers)) == 1
@@ -272,14 +267,14 @@ def test_feeds_get_no_cookies(feed_server):
     b = feed_server.add("/other.xml", b"<rss version='2.0'><channel><title>u</title></channel></rss>")
 
     async def go():
-        client = make_client()
+        transport = make_transport()
         try:
-            f = Fetcher(client)
+            f = Fetcher(transport)
             await f.fetch(a)
             await f.fetch(b)
             await f.fetch(a)
         finally:
-            await client.aclose()
+            await transport.aclose()
 
     run(go())
     assert len(feed_server.requests) == 3
