@@ -412,8 +412,7 @@ class TermSet:
         self.inner: list[tuple[str, re.Pattern[str], Term]] = []
         self.exact: dict[str, list[Term]] = {}
         self.star: dict[str, list[Term]] = {}
-        latin: dict[Any, Any] = {}
-        cjk: dict[Any, Any] = {}
+        plain: list[list[str]] = []      # prefix-tree terms, built into their trees last (see the end)
         expanded_terms: list[Term] = []
         expanded_srcs: list[str | list[str]] = []
         for term, src in zip(terms, sources, strict=True):
@@ -445,11 +444,7 @@ class TermSet:
                 self.gaps.append((lead, re.compile("".join(src) + end), term))
                 gap_atoms.append((src, end))
                 continue
-            tree = cjk if _CJK_RE.match(src[0]) else latin
-            node = tree
-            for atom in src:
-                node = node.setdefault(atom, {})
-            node[None] = f"(?![{_LATIN}])" if src[-1] not in _SPECIAL and _LATIN_RE.fullmatch(src[-1]) else ""
+            plain.append(src)
             literal = "".join(a.replace("\\", "") for a in src if a not in _SPECIAL)
             target = self.star if src[-1] == _STAR else self.exact
             bucket = target.setdefault(_key(literal), [])
@@ -492,11 +487,23 @@ class TermSet:
             (_fewest_prefixes([x for m, _ in members for x in _start_literals(m.pattern) or ()])
              if all(_starts_after_non_letter(m.pattern) and _start_literals(m.pattern) for m, _ in members) else None)
             for members in groups.values()])
-        self.latin = re.compile(f"[^{_LATIN}]" + self._emit(latin)) if latin else None
-        self.cjk = re.compile(self._emit(cjk)) if cjk else None
         # trie terms (latin, cjk) are safe by construction: their only look-around is "(?![0-9a-z])"
         self.joinable = all(_boundary_safe(rx.pattern) for rx in
                             [r for _, r, _ in self.regexes] + [r for _, r, _ in self.gaps] + [r for _, r, _ in self.inner])
+        # The prefix trees last: they and their compilation are most of the memory it takes to
+        # build a term set (several MiB for a few thousand terms), all of it garbage afterwards.
+        # Built after every object that stays, that memory goes back whole; built in between,
+        # the long-lived objects allocated among it keep the allocator's arenas resident
+        # (~1 MiB less for the daemon; docs/performance.md).
+        latin: dict[Any, Any] = {}
+        cjk: dict[Any, Any] = {}
+        for src in plain:
+            node = cjk if _CJK_RE.match(src[0]) else latin
+            for atom in src:
+                node = node.setdefault(atom, {})
+            node[None] = f"(?![{_LATIN}])" if src[-1] not in _SPECIAL and _LATIN_RE.fullmatch(src[-1]) else ""
+        self.latin = re.compile(f"[^{_LATIN}]" + self._emit(latin)) if latin else None
+        self.cjk = re.compile(self._emit(cjk)) if cjk else None
 
     def _build_trigger(self, leads: list[str], word_starts: list[tuple[str, ...] | None]) -> None:
         """One pass over a text to find where the gap groups and most ``re:`` groups can begin.
