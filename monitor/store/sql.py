@@ -301,27 +301,22 @@ class SqlStore(OutboxMixin):
 
     def _insert_new_articles(self, s: Connection, feed_id: int, items: Sequence[NewItem],
                              now: datetime) -> list[tuple[NewItem, int]]:
-        """Insert the items not stored yet, in batches; return them with their new ids. Known keys
-        are filtered first (the common case: a feed re-serving what we have); the unique
-        constraints still decide under concurrency (ON CONFLICT DO NOTHING)."""
+        """Insert the items not stored yet; return them with their new ids. The unique constraints
+        decide what is new (same feed entry, or same canonical URL from any feed: ON CONFLICT DO
+        NOTHING, and RETURNING gives the rows inserted), in one statement per feed, also under
+        concurrency. No SELECT first: the pipeline already left out the feed's known entries
+        before parsing (``known_entry_keys``), and a lookup per feed sized by its entry count
+        made one SQL text per size, which filled SQLite's statement cache."""
         if not items:
             return []
-        # Core statements on the table (not the mapped class): no ORM bulk-persistence layer per row
         art = _ARTICLES.c
-        known: set[str] = set()
-        keys = [i.entry_key for i in items]
-        urls = [i.url_key for i in items if i.url_key]
-        for chunk in _chunks(keys, 500):
-            known.update(s.scalars(select(art.entry_key).where(art.feed_id == feed_id, art.entry_key.in_(chunk))))
-        known_urls: set[str] = set()
-        for chunk in _chunks(urls, 500):
-            known_urls.update(u for u in s.scalars(select(art.url_key).where(art.url_key.in_(chunk))) if u)
         fresh: dict[str, NewItem] = {}
-        for item in items:
-            if item.entry_key in known or item.entry_key in fresh or (item.url_key and item.url_key in known_urls):
+        urls: set[str] = set()
+        for item in items:   # duplicates within the feed itself: the first one wins
+            if item.entry_key in fresh or (item.url_key and item.url_key in urls):
                 continue
             if item.url_key:
-                known_urls.add(item.url_key)
+                urls.add(item.url_key)
             fresh[item.entry_key] = item
         if not fresh:
             return []
@@ -424,11 +419,6 @@ class _MatchBatch:
             s.execute(store._insert(t.deliveries).on_conflict_do_nothing(),
                       [{"story_id": sid, "digest": d, "sink": k, "status": "pending", "attempts": 0,
                         "created_at": now} for sid, d, k in sorted(self.deliveries)])
-
-
-def _chunks(seq: Sequence[Any], n: int) -> Iterator[Sequence[Any]]:
-    for i in range(0, len(seq), n):
-        yield seq[i:i + n]
 
 
 def _success(now: datetime, next_poll_at: datetime) -> dict[str, Any]:
