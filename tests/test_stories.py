@@ -321,3 +321,24 @@ def test_cli_cluster_jsonl_rejects_bad_lines() -> None:
         cli_cluster_jsonl(io.StringIO('{"id": 1, "title": "x"}\nnot json\n'), io.StringIO(), matcher=lambda a: None)
     with pytest.raises(ConfigError, match="line 1"):
         cli_cluster_jsonl(io.StringIO("[1, 2]\n"), io.StringIO(), matcher=lambda a: None)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="ab xé-_.,1\t\u3042\u30a2\u4e00\uac00\uf900", max_size=40))
+def test_gram_sets_are_word_trigrams_plus_cjk_bigrams(text):
+    """grams(): trigrams of the words with CJK characters taken out (``_`` between words and at
+    both ends), plus the bigrams (a lone character: itself) of every CJK run. The fast path for
+    text without CJK must give exactly this."""
+    import re as _re
+
+    from monitor.stories.text import grams, is_cjk
+
+    words = _re.sub(r"[^\w\u3040-\u30ff\u3400-\u9fff]+", " ", text).strip()
+    expected: set[str] = set()
+    for run in _re.findall("[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uac00-\ud7af]+", words):
+        expected.update([run] if len(run) == 1 else (run[i:i + 2] for i in range(len(run) - 1)))
+    latin = "".join(" " if is_cjk(c) else c for c in words).split()
+    joined = "_" + "_".join(latin) + "_"
+    if words and len(joined) > 2:
+        expected.update(joined[i:i + 3] for i in range(len(joined) - 2))
+    assert grams.__wrapped__(text) == frozenset(expected)

@@ -29,7 +29,7 @@ from monitor.stories.decide import (
     prepare,
 )
 from monitor.stories.features import StoryFeatures
-from monitor.stories.text import is_cjk
+from monitor.stories.text import grams, is_cjk
 
 __all__ = ["cluster_items", "assign_story", "best_story", "REPRESENTATIVES"]
 
@@ -57,7 +57,15 @@ def cluster_items(features: Sequence[StoryFeatures]) -> list[str]:
         return []
     order = sorted(range(n), key=lambda i: _sort_key(features[i]))
     feats = [features[i] for i in order]
-    prep = [prepare(f) for f in feats]
+    shared: dict[str, frozenset[str]] = {}   # equal texts (syndicated copies) share one gram set
+
+    def gram_sets(text: str) -> frozenset[str]:
+        found = shared.get(text)
+        if found is None:
+            found = shared[text] = grams.__wrapped__(text)
+        return found
+
+    prep = [prepare(f, gram_sets) for f in feats]
     parent = list(range(n))
     members: dict[int, list[int]] = {i: [i] for i in range(n)}
 

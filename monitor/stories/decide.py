@@ -109,8 +109,9 @@ def _prepare(f: StoryFeatures) -> Prepared:
     return prepare(f)
 
 
-def prepare(f: StoryFeatures) -> Prepared:
-    """Derived comparison data of ``f`` (gram sets, timestamp, kind sets)."""
+def prepare(f: StoryFeatures, gram_sets: Callable[[str], frozenset[str]] = grams) -> Prepared:
+    """Derived comparison data of ``f`` (gram sets, timestamp, kind sets). ``gram_sets`` lets a
+    batch share the sets of equal texts (syndicated copies) without a process-wide cache."""
     ts: float | None = None
     if f.published:
         try:
@@ -118,8 +119,8 @@ def prepare(f: StoryFeatures) -> Prepared:
         except ValueError:
             ts = None
     return Prepared(
-        title_grams=grams(f.title),
-        text_grams=grams(f"{f.title} {f.summary[:300]}"),
+        title_grams=gram_sets(f.title),
+        text_grams=gram_sets(f"{f.title} {f.summary[:300]}"),
         ts=ts,
         slack=f.date_slack_hours,
         kinds=frozenset(f.kinds),

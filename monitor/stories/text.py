@@ -113,6 +113,7 @@ def is_cjk(ch: str) -> bool:
     return 0x3040 <= o <= 0x30FF or 0x3400 <= o <= 0x9FFF or 0xF900 <= o <= 0xFAFF or 0xAC00 <= o <= 0xD7AF
 
 
+_CJK_CHAR = re.compile("[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uac00-\ud7af]")   # is_cjk's ranges
 _NON_WORD = re.compile(r"[^\w\u3040-\u30ff\u3400-\u9fff]+")
 
 
@@ -123,6 +124,9 @@ def grams(folded: str) -> frozenset[str]:
     text = _NON_WORD.sub(" ", folded).strip()
     if not text:
         return frozenset()
+    if not _CJK_CHAR.search(text):   # the common case: trigrams only, no walk per character
+        joined = "_" + "_".join(text.split()) + "_"
+        return frozenset(joined[i:i + 3] for i in range(len(joined) - 2))
     out: set[str] = set()
     latin: list[str] = []
     cjk_run: list[str] = []
