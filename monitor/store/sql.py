@@ -47,10 +47,6 @@ def _redact_db_url(url: str) -> str:
         return "<database url>"
 
 
-_ARTICLES = t.articles
-_FEEDS = t.feeds
-
-
 class SqlStore(OutboxMixin):
     """:class:`monitor.store` contract on SQLAlchemy. Write transactions are short and never
     span network I/O."""
@@ -193,7 +189,7 @@ class SqlStore(OutboxMixin):
         last one stopped instead of scanning every feed again). A leased feed is skipped by other
         processes until the lease expires (``FOR UPDATE SKIP LOCKED`` on PostgreSQL; SQLite
         serialises writers)."""
-        f = _FEEDS.c   # Core columns: the rows become plain tuples, not ORM objects
+        f = t.feeds.c
         with self._tx() as s:
             q = select(f.id, f.url, f.name, f.interval_minutes, f.etag, f.last_modified, f.body_hash,
                        f.consecutive_failures, f.last_polled_at, f.last_new_at, f.avg_new_gap_seconds
@@ -212,7 +208,7 @@ class SqlStore(OutboxMixin):
                 q = q.limit(limit)
             rows = s.execute(q.with_for_update(skip_locked=True)).all()
             if rows:
-                s.execute(update(_FEEDS).where(f.id.in_([r.id for r in rows])).values(lease_until=now + lease))
+                s.execute(update(t.feeds).where(f.id.in_([r.id for r in rows])).values(lease_until=now + lease))
             return [FeedState(id=r.id, url=r.url, name=r.name, interval_minutes=r.interval_minutes,
                               etag=r.etag, last_modified=r.last_modified, body_hash=r.body_hash,
                               consecutive_failures=r.consecutive_failures,
@@ -243,8 +239,8 @@ class SqlStore(OutboxMixin):
         """Successful polls without new content (304 or an unchanged body), in one transaction."""
         if not feeds:
             return
-        f = _FEEDS.c
-        stmt = update(_FEEDS).where(f.id == bindparam("b_id")).values(
+        f = t.feeds.c
+        stmt = update(t.feeds).where(f.id == bindparam("b_id")).values(
             {**_success(now, now), "next_poll_at": bindparam("b_next")})
         with self._tx() as s:
             s.execute(stmt, [{"b_id": fid, "b_next": nxt} for fid, nxt in feeds])
@@ -275,13 +271,13 @@ class SqlStore(OutboxMixin):
                 values["last_new_at"] = now
                 if callable(schedule):
                     values["avg_new_gap_seconds"] = rhythm
-            s.execute(update(_FEEDS).where(_FEEDS.c.id == feed_id).values(**values))
+            s.execute(update(t.feeds).where(t.feeds.c.id == feed_id).values(**values))
         return RecordResult(new_articles, new_matches, new_stories)
 
     def known_entry_keys(self, feed_id: int, limit: int = 2000) -> frozenset[str]:
         """The keys of the feed's most recently stored entries: what a changed feed need not read
         again. Bounded: an entry beyond the limit is read once more and then ignored by the store."""
-        a = _ARTICLES.c
+        a = t.articles.c
         with self._tx() as s:
             return frozenset(s.scalars(select(a.entry_key).where(a.feed_id == feed_id)
                                        .order_by(a.id.desc()).limit(limit)))
@@ -309,7 +305,7 @@ class SqlStore(OutboxMixin):
         made one SQL text per size, which filled SQLite's statement cache."""
         if not items:
             return []
-        art = _ARTICLES.c
+        art = t.articles.c
         fresh: dict[str, NewItem] = {}
         urls: set[str] = set()
         for item in items:   # duplicates within the feed itself: the first one wins
@@ -324,7 +320,7 @@ class SqlStore(OutboxMixin):
                  "summary": i.article.summary, "link": i.article.link, "source": i.article.source,
                  "lang": i.article.lang, "published": i.article.published, "first_seen": now}
                 for i in fresh.values()]
-        stmt = self._insert(_ARTICLES).on_conflict_do_nothing().returning(art.id, art.entry_key)
+        stmt = self._insert(t.articles).on_conflict_do_nothing().returning(art.id, art.entry_key)
         ids = {key: aid for aid, key in s.execute(stmt, rows)}
         return [(item, ids[key]) for key, item in fresh.items() if key in ids]
 
