@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, bindparam, create_engine, event, func, inspect, or_, select, text, update
+from sqlalchemy import Connection, Engine, bindparam, create_engine, event, func, inspect, or_, select, text, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from monitor.errors import StoreError
@@ -63,18 +63,14 @@ class SqlStore(OutboxMixin):
     # ---- plumbing ---------------------------------------------------------------------------
 
     @contextmanager
-    def _errors(self) -> Iterator[None]:
-        try:
-            yield
-        except SQLAlchemyError as e:
-            raise StoreError(f"database error ({self.safe_url}): {_short(e)}") from e
-
-    @contextmanager
     def _tx(self) -> Iterator[Connection]:
         """One transaction on a connection (Core statements only: no ORM session, no unit of
         work); database errors become :class:`StoreError` with the URL's password hidden."""
-        with self._errors(), self.engine.begin() as conn:
-            yield conn
+        try:
+            with self.engine.begin() as conn:
+                yield conn
+        except SQLAlchemyError as e:
+            raise StoreError(f"database error ({self.safe_url}): {_short(e)}") from e
 
     def _insert(self, table: Any) -> Any:
         """The dialect's INSERT (for ON CONFLICT); only the dialect in use is imported."""
@@ -93,10 +89,10 @@ class SqlStore(OutboxMixin):
         """Bring the schema to the newest revision. Safe to call from several processes at once.
 
         A database already at :data:`HEAD_REVISION` is left alone, and a new, empty one gets the
-        tables straight from the models and is stamped (Alembic's recipe for new databases:
+        tables straight from `tables.metadata` and is stamped (Alembic's recipe for new databases:
         ``create_all``, then stamp head), so a start normally never imports Alembic (~7 MiB
         resident for the daemon's lifetime); any other database runs the Alembic migrations.
-        tests/test_store.py checks that the models and the migrations give the same schema."""
+        tests/test_store.py checks that the tables and the migrations give the same schema."""
         try:
             with self.engine.begin() as conn:
                 if self.dialect == "postgresql":
@@ -465,4 +461,4 @@ def _make_engine(url: str) -> Engine:
                          if url.startswith("postgresql") else {})
 
 
-__all__ = ["SqlStore", "and_"]
+__all__ = ["SqlStore"]

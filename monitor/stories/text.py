@@ -117,7 +117,7 @@ _CJK_CHAR = re.compile("[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uac00-\ud7af]")
 _NON_WORD = re.compile(r"[^\w\u3040-\u30ff\u3400-\u9fff]+")
 
 
-@lru_cache(maxsize=256)     # a set is ~10-35 KB: a cache for syndicated copies in one batch, not a store
+@lru_cache(maxsize=256)     # a set is ~10-35 KB: enough for a topic's recent story members, not a store
 def grams(folded: str) -> frozenset[str]:
     """Character trigrams of the words in ``folded`` (spaces collapsed to one ``_``) plus
     bigrams of CJK runs. Empty for empty text."""
