@@ -9,7 +9,8 @@ import asyncio
 import hashlib
 import logging
 import random
-from collections.abc import Awaitable, Callable, Mapping
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -99,62 +100,88 @@ async def poll_once(deps: Deps, *, all_feeds: bool = False) -> RunReport:
     feed's failure: each outcome is in the report.
 
     Feeds are leased in small batches as workers free up, so several processes sharing one
-    database split a round between them. Failures are written at the end of the round: when
-    every feed failed for network reasons (our own network is down), none is punished with
-    back-off and one aggregated warning is logged.
+    database split a round between them. At most ``per_host_concurrency`` fetches run per host:
+    a worker that finishes a feed goes on with the next queued feed of the same host (it keeps
+    the host's slot, nobody waits in between), and otherwise starts the oldest queued feed whose
+    host has a free slot; a worker never holds a feed while it waits. Failures are written at the
+    end of the round: when every feed failed for network reasons (our own network is down), none
+    is punished with back-off and one aggregated warning is logged.
     """
     now = deps.clock.now()
     pol = deps.settings.polling
     lease = timedelta(seconds=pol.lease_seconds or pol.timeout_seconds * 2 + 30)
     batch_size = max(16, pol.concurrency * 4)   # a claim is one transaction: few per round, small enough to share
-    buffer: list[FeedState] = []
-    exhausted = False
-    refill_lock = asyncio.Lock()
-    per_host: dict[str, asyncio.Semaphore] = {}
+    queue = HostQueue(pol.per_host_concurrency)
     outcomes: list[FeedOutcome] = []
     failures: list[_Failure] = []
+    loop = asyncio.get_running_loop()
 
-    prefetch: asyncio.Future[list[FeedState]] | None = None
+    exhausted = False
+    claiming: asyncio.Future[list[FeedState]] | None = None
+    claim_error: BaseException | None = None
     after_id: int | None = None   # with all_feeds: where the next batch starts (feeds in id order)
+    changed: asyncio.Future[None] | None = None   # set when a claim lands or a host's slot frees
 
-    def claim() -> asyncio.Future[list[FeedState]]:
-        return asyncio.ensure_future(deps.call_store(
-            deps.store.claim_due_feeds, now, lease=lease, all_feeds=all_feeds,
-            polled_before=now if all_feeds else None, limit=batch_size, after_id=after_id))
+    def signal() -> None:
+        if changed is not None and not changed.done():
+            changed.set_result(None)
 
-    def take(batch: list[FeedState]) -> None:
-        nonlocal exhausted, after_id
-        exhausted = not batch
-        buffer.extend(batch)
-        if batch and all_feeds:
-            after_id = max(f.id for f in batch)
+    def landed(fut: asyncio.Future[list[FeedState]]) -> None:
+        nonlocal claiming, exhausted, after_id, claim_error
+        claiming = None
+        if fut.cancelled():
+            return
+        if (error := fut.exception()) is not None:
+            claim_error = error
+        else:
+            batch = fut.result()
+            exhausted = not batch
+            if batch and all_feeds:
+                after_id = max(f.id for f in batch)
+            queue.add(batch)
+        signal()
+
+    def refill() -> None:
+        # the next batch is claimed while half of this one is still queued, so fetches never wait
+        # for a claim transaction in the middle of a round; at most 1.5 batches wait at a time
+        nonlocal claiming
+        if not exhausted and claiming is None and claim_error is None and queue.waiting <= batch_size // 2:
+            claiming = asyncio.ensure_future(deps.call_store(
+                deps.store.claim_due_feeds, now, lease=lease, all_feeds=all_feeds,
+                polled_before=now if all_feeds else None, limit=batch_size, after_id=after_id))
+            claiming.add_done_callback(landed)
 
     async def next_feed() -> FeedState | None:
-        # the next batch is claimed while half of this one is still queued, so fetches never
-        # wait for a claim transaction in the middle of a round
-        nonlocal prefetch
-        async with refill_lock:
-            if prefetch is not None and (not buffer or prefetch.done()):
-                batch, prefetch = await prefetch, None
-                take(batch)
-            elif not buffer and not exhausted:
-                take(await claim())
-            if buffer and not exhausted and prefetch is None and len(buffer) <= batch_size // 2:
-                prefetch = claim()
-            return buffer.pop(0) if buffer else None
+        nonlocal changed
+        while True:
+            if claim_error is not None:
+                raise claim_error
+            feed = queue.start_any()
+            refill()
+            if feed is not None:
+                return feed
+            if exhausted and claiming is None:
+                return None   # what is still queued belongs to busy hosts, whose workers go on with it
+            if changed is None or changed.done():
+                changed = loop.create_future()
+            await changed
 
     async def worker() -> None:
-        while (feed := await next_feed()) is not None:
-            host = (urlsplit(feed.url).hostname or "").lower()
-            async with per_host.setdefault(host, asyncio.Semaphore(pol.per_host_concurrency)):
-                outcome = await _poll_feed(deps, feed, now, failures)
-            outcomes.append(outcome)
+        feed = await next_feed()
+        while feed is not None:
+            outcomes.append(await _poll_feed(deps, feed, now, failures))
+            feed = queue.next_same_host(feed)
+            if feed is None:      # the host's slot is free again: an idle worker may take it
+                signal()
+                feed = await next_feed()
+            else:
+                refill()
 
     try:
         await asyncio.gather(*(worker() for _ in range(pol.concurrency)))
     finally:
-        if prefetch is not None and not prefetch.done():   # cancelled mid-round: its leases expire
-            prefetch.cancel()
+        if claiming is not None and not claiming.done():   # cancelled mid-round: its leases expire
+            claiming.cancel()
     await deps.flush_unchanged(now)
     await _record_failures(deps, failures, now, total=len(outcomes))
     report = RunReport(started=now, finished=deps.clock.now(), feeds=tuple(outcomes))
@@ -164,6 +191,66 @@ async def poll_once(deps: Deps, *, all_feeds: bool = False) -> RunReport:
     deps.metrics.inc("monitor_polls_total")
     deps.metrics.inc("monitor_feed_polls_total", len(outcomes))
     return report
+
+
+class HostQueue:
+    """Leased feeds waiting for a fetch, queued per host, with at most ``per_host`` fetches of one
+    host in flight. Pure bookkeeping, no awaiting: :func:`poll_once`'s workers drive it.
+
+    ``start_any`` starts the oldest waiting host that has a free slot (hosts in the order their
+    first waiting feed arrived); ``next_same_host`` hands the slot of a finished fetch to the next
+    feed of its host, or frees it. Within a host, feeds start in the order they were claimed, so
+    none starves.
+    """
+
+    def __init__(self, per_host: int) -> None:
+        self.per_host = per_host
+        self.waiting = 0
+        self._queues: dict[str, deque[FeedState]] = {}
+        self._active: dict[str, int] = {}
+
+    def add(self, feeds: Iterable[FeedState]) -> None:
+        for feed in feeds:
+            host = _host(feed.url)
+            q = self._queues.get(host)
+            if q is None:
+                q = self._queues[host] = deque()
+            q.append(feed)
+            self.waiting += 1
+
+    def active(self, host: str) -> int:
+        return self._active.get(host, 0)
+
+    def start_any(self) -> FeedState | None:
+        for host, q in self._queues.items():   # skips at most concurrency / per_host busy hosts
+            n = self._active.get(host, 0)
+            if n < self.per_host:
+                self._active[host] = n + 1
+                return self._pop(host, q)
+        return None
+
+    def next_same_host(self, done: FeedState) -> FeedState | None:
+        host = _host(done.url)
+        q = self._queues.get(host)
+        if q:
+            return self._pop(host, q)
+        n = self._active[host] - 1
+        if n:
+            self._active[host] = n
+        else:
+            del self._active[host]
+        return None
+
+    def _pop(self, host: str, q: deque[FeedState]) -> FeedState:
+        feed = q.popleft()
+        if not q:
+            del self._queues[host]
+        self.waiting -= 1
+        return feed
+
+
+def _host(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower()
 
 
 def _interval(deps: Deps, feed: FeedState) -> timedelta:

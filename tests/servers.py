@@ -19,6 +19,7 @@ class Route:
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     etag: bool = True
+    delay: float = 0.0   # seconds slept before answering (counted as in flight)
 
 
 class _Server(ThreadingHTTPServer):
@@ -37,6 +38,9 @@ class FeedServer:
         self.hits: Counter[str] = Counter()
         self.requests: list[dict[str, Any]] = []
         self.peers: list[int] = []   # client port of every request: one per keep-alive connection
+        self.in_flight: Counter[str] = Counter()       # requests being answered now, by Host name
+        self.max_in_flight: Counter[str] = Counter()   # the most seen at once, by Host name
+        self.max_in_flight_total = 0
         self._lock = threading.Lock()
         outer = self
 
@@ -47,6 +51,18 @@ class FeedServer:
                 pass
 
             def do_GET(self) -> None:  # noqa: N802
+                host = (self.headers.get("Host") or "").rsplit(":", 1)[0].lower()
+                with outer._lock:
+                    outer.in_flight[host] += 1
+                    outer.max_in_flight[host] = max(outer.max_in_flight[host], outer.in_flight[host])
+                    outer.max_in_flight_total = max(outer.max_in_flight_total, sum(outer.in_flight.values()))
+                try:
+                    self._answer()
+                finally:
+                    with outer._lock:
+                        outer.in_flight[host] -= 1
+
+            def _answer(self) -> None:
                 path = self.path
                 with outer._lock:
                     outer.peers.append(self.client_address[1])
@@ -58,6 +74,8 @@ class FeedServer:
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                     return
+                if route.delay:
+                    time.sleep(route.delay)
                 etag = '"' + hashlib.sha1(route.body).hexdigest()[:16] + '"'
                 if route.status == 200 and route.etag and self.headers.get("If-None-Match") == etag:
                     self.send_response(304)

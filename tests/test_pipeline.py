@@ -167,3 +167,33 @@ def test_old_articles_are_stored_but_not_delivered(feed_server, receiver, sqlite
 
     outs = run(scenario())
     assert any(o.run_id for o in outs) is delivered
+
+
+_TINY_FEED = (b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><link>https://example.org/</link>'
+              b'<item><title>City council approves new bike lanes</title><link>https://example.org/%d</link>'
+              b'<guid>%d</guid></item></channel></rss>')
+
+
+def test_per_host_limit_holds_and_a_busy_host_never_holds_up_another(feed_server, receiver, sqlite_url, clock):
+    # two host names for the same loopback server: 127.0.0.1 and localhost, every answer slow
+    per_host, n = 2, 8
+    urls = []
+    for i in range(n):    # all of the first host's feeds are claimed before the second's
+        urls.append(feed_server.add(f"/a{i}.xml", _TINY_FEED % (i, i), delay=0.3))
+    for i in range(n):
+        feed_server.add(f"/b{i}.xml", _TINY_FEED % (100 + i, 100 + i), delay=0.3)
+        urls.append(feed_server.url(f"/b{i}.xml").replace("127.0.0.1", "localhost"))
+    s = settings(urls, receiver, sqlite_url, polling={"max_age_days": 100_000, "timeout_seconds": 10,
+                                                       "concurrency": 8, "per_host_concurrency": per_host})
+
+    async def scenario():
+        async with make_monitor(s, clock=clock, parse_workers=0) as m:
+            return await m.poll()
+
+    report = run(scenario())
+    assert not report.failed, [str(f.error) for f in report.failed]
+    assert len(report.feeds) == 2 * n and sorted(feed_server.hits.values()) == [1] * (2 * n)
+    assert feed_server.max_in_flight == {"127.0.0.1": per_host, "localhost": per_host}
+    # the second host starts at once: its feeds do not wait behind workers parked on the first
+    first = [r["headers"]["Host"].split(":")[0] for r in feed_server.requests[:2 * per_host]]
+    assert sorted(first) == ["127.0.0.1"] * per_host + ["localhost"] * per_host, first
