@@ -307,3 +307,31 @@ def test_sqlite_connections_get_their_settings(tmp_path):
             assert pragma("cache_size") == -SQLITE_CACHE_KIB
     finally:
         s.close()
+
+
+@pytest.mark.parametrize("all_feeds", [False, True])
+def test_claims_walk_an_index_instead_of_sorting_every_feed(sqlite_url, all_feeds):
+    # a round claims in batches; sorting every enabled feed per batch made a round quadratic
+    from sqlalchemy import event
+
+    s = SqlStore(sqlite_url)
+    s.migrate()
+    s.sync_config_feeds([Feed(f"https://a.example/{i}") for i in range(40)], NOW)
+    if not all_feeds:   # due feeds: some never polled (NULL), the rest due at different times
+        feeds = s.claim_due_feeds(NOW, lease=LEASE, limit=30)
+        s.record_not_modified_many([(f.id, NOW - timedelta(minutes=f.id)) for f in feeds], NOW)
+    selects: list[tuple[str, object]] = []
+    event.listen(s.engine, "before_cursor_execute",
+                 lambda conn, cur, sql, params, *_: selects.append((sql, params)) if sql.startswith("SELECT") else None)
+    later = NOW + timedelta(hours=1)
+    batch = s.claim_due_feeds(later, lease=LEASE, all_feeds=all_feeds, polled_before=later, limit=8,
+                              after_id=3 if all_feeds else None)
+    if all_feeds:
+        assert [f.id for f in batch] == list(range(4, 12))
+    else:                # never polled first, then the longest overdue
+        assert [f.id for f in batch] == list(range(31, 39))
+    (sql, params), = selects
+    with s.engine.connect() as c:
+        plan = " / ".join(row[3] for row in c.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params))
+    assert "TEMP B-TREE" not in plan and "USING INDEX" in plan, plan
+    s.close()

@@ -32,7 +32,7 @@ from monitor.types import Article as ArticleValue
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
-HEAD_REVISION = "0003"   # the newest file in migrations/versions (a test checks it against Alembic's head)
+HEAD_REVISION = "0004"   # the newest file in migrations/versions (a test checks it against Alembic's head)
 SQLITE_CACHE_KIB = 512    # page cache per SQLite connection (SQLite's default is 2000)
 SQLITE_STATEMENT_CACHE = 32   # prepared statements kept per SQLite connection (pysqlite's default is 128)
 _MIGRATION_LOCK = 0x6D6F6E69  # "moni": PostgreSQL advisory lock key for schema upgrades
@@ -199,7 +199,7 @@ class SqlStore(OutboxMixin):
                 if after_id is not None:
                     q = q.where(f.id > after_id)
             else:
-                q = q.order_by(f.next_poll_at.is_not(None), f.next_poll_at, f.id)
+                q = q.order_by(f.next_poll_at.asc().nulls_first(), f.id)   # walks ix_feeds_due on SQLite
             if limit:
                 q = q.limit(limit)
             rows = s.execute(q.with_for_update(skip_locked=True)).all()

@@ -78,7 +78,8 @@ feeds = Table(
     Column("consecutive_failures", Integer, nullable=False, default=0),
     _when("created_at"),
     Column("avg_new_gap_seconds", Float, nullable=True),           # publishing rhythm
-    Index("ix_feeds_due", "enabled", "next_poll_at"),
+    Index("ix_feeds_due", "enabled", "next_poll_at"),      # due feeds, oldest first
+    Index("ix_feeds_enabled_id", "enabled", "id"),         # every feed, in id order (poll --all)
 )
 
 articles = Table(
