@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Check and time the parse fast path (``monitor.parse``, lxml) against feedparser.
+"""Check and time the parse fast path (``monitor.parse``, ElementTree) against feedparser.
 
 Usage: .venv/bin/python scripts/bench_fastparse.py [--farm-feeds 300]
 

@@ -166,7 +166,7 @@ TTL_FEED = (b'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel>
 def test_rss_ttl_is_read_by_both_parsers():
     from monitor.parse import parse_feed
 
-    assert parse_feed(TTL_FEED, "https://t.example/rss").ttl_minutes == 90  # the lxml fast path
+    assert parse_feed(TTL_FEED, "https://t.example/rss").ttl_minutes == 90  # the fast path
     latin = TTL_FEED.replace(b'encoding="UTF-8"', b'encoding="ISO-8859-1"')  # goes to feedparser
     assert parse_feed(latin, "https://t.example/rss").ttl_minutes == 90
     assert parse_feed(TTL_FEED.replace(b"<ttl>90</ttl>", b"<ttl>-5</ttl>"), "https://t.example/rss").ttl_minutes is None

@@ -242,3 +242,32 @@ def test_skip_leaves_entries_out_unread_and_uncounted():
         assert [a.title for a in parsed.articles] == ["t0", "t2"] and parsed.skipped == 0
         # guids are resolved against the feed URL, as feedparser does
         assert seen == [(f"https://x.example/g{i}", f"https://x.example/{i}") for i in range(3)]
+
+
+@pytest.mark.parametrize("shape", ["nested", "flat"])
+def test_fast_path_declines_bodies_with_too_many_tags_and_feedparser_reads_them(shape):
+    # the fast path builds the whole tree in the main process: a body of tiny elements would
+    # cost ~300 bytes per tag there, so past FAST_MAX_TAGS it goes to feedparser instead
+    from monitor.parse import FAST_MAX_TAGS, parse_feed_fast
+
+    n = FAST_MAX_TAGS // 2 + 1
+    filler = b"<a>" * n + b"</a>" * n if shape == "nested" else b"<a/>" * (2 * n)
+    head = b"<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel><title>T</title>"
+    item = b"<item><title>OpenAI raises $1B</title><link>https://x.example/1</link></item>"
+    body = head + item + b"<x-filler>" + filler + b"</x-filler></channel></rss>"
+    assert body.count(b"<") > FAST_MAX_TAGS
+    assert parse_feed_fast(body, "https://x.example/rss") is None
+    assert [a.title for a in parse_feed(body, "https://x.example/rss").articles] == ["OpenAI raises $1B"]
+    small = head + item + b"</channel></rss>"
+    assert [a.title for a in parse_feed_fast(small, "https://x.example/rss").articles] == ["OpenAI raises $1B"]
+
+
+def test_fast_path_keeps_comments_and_instructions_out_of_values_by_declining():
+    # ElementTree drops comments unless asked; a title with one inside is markup for feedparser
+    from monitor.parse import parse_feed_fast
+
+    for inner in (b"Open<!-- x -->AI raises", b"Open<?pi x?>AI raises"):
+        body = (b"<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel><title>T</title><item><title>"
+                + inner + b"</title><link>https://x.example/1</link></item></channel></rss>")
+        assert parse_feed_fast(body, "https://x.example/rss") is None
+        assert parse_feed(body, "https://x.example/rss").articles

@@ -48,7 +48,7 @@ def test_known_entries_are_left_out_before_parsing_their_text() -> None:
     first = parse_feed(RSS, "https://news.example/rss")
     known = frozenset({entry_key(first.articles[0]), entry_key(first.articles[2])})
     assert all(id_key(a.entry_id, a.link) == entry_key(a) for a in first.articles)
-    # the fast path (lxml) and the general one (feedparser, here for an RSS 1.0 body) alike
+    # the fast path (ElementTree) and the general one (feedparser, here for an RSS 1.0 body) alike
     rdf = (b'<?xml version="1.0"?><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
            b'xmlns="http://purl.org/rss/1.0/"><channel rdf:about="https://news.example/"><title>T</title>'
            b'</channel>' + b"".join(
