@@ -6,6 +6,7 @@ once per run from the clock. Delivery is in :mod:`monitor.delivery`.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import logging
 import random
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 # (body, final url, content type, feed name, now) -> parsed, matched and keyed items (off the loop)
 ProcessFn = Callable[[bytes, str, str, str, datetime, frozenset[str]], Awaitable[ProcessedFeed]]
 STORY_WINDOW = timedelta(days=7)
+UNCHANGED_FLUSH = timedelta(seconds=1)   # the longest an unchanged feed's new schedule waits to be written
 MAX_FEED_BACKOFF = timedelta(hours=6)
 
 
@@ -62,16 +64,22 @@ class Deps:
     db: Callable[..., Awaitable[Any]] | None = None   # runs a store call off the event loop
 
     _unchanged: list[tuple[int, datetime]] = field(default_factory=list)
+    _unchanged_since: datetime | None = None
     ttl_hints: dict[int, float] = field(default_factory=dict)   # feed id -> last RSS <ttl> seen (minutes)
 
     async def note_unchanged(self, feed_id: int, next_at: datetime, now: datetime) -> None:
-        """Batch the state writes of unchanged feeds (most of a round): one transaction per 200."""
+        """Batch the state writes of unchanged feeds (most of a round): one transaction per 200, or
+        per second, so that no feed stays due and unleased-looking in the database for long after
+        its poll (another worker could take it again once its lease runs out)."""
+        if not self._unchanged:
+            self._unchanged_since = self.clock.now()
         self._unchanged.append((feed_id, next_at))
-        if len(self._unchanged) >= 200:
+        if len(self._unchanged) >= 200 or (
+                self._unchanged_since is not None and self.clock.now() - self._unchanged_since >= UNCHANGED_FLUSH):
             await self.flush_unchanged(now)
 
     async def flush_unchanged(self, now: datetime | None = None) -> None:
-        batch, self._unchanged = self._unchanged, []
+        batch, self._unchanged, self._unchanged_since = self._unchanged, [], None
         if batch:
             await self.call_store(self.store.record_not_modified_many, batch, now or self.clock.now())
 
@@ -100,20 +108,27 @@ async def poll_once(deps: Deps, *, all_feeds: bool = False) -> RunReport:
     feed's failure: each outcome is in the report.
 
     Feeds are leased in small batches as workers free up, so several processes sharing one
-    database split a round between them. At most ``per_host_concurrency`` fetches run per host:
-    a worker that finishes a feed goes on with the next queued feed of the same host (it keeps
-    the host's slot, nobody waits in between), and otherwise starts the oldest queued feed whose
-    host has a free slot; a worker never holds a feed while it waits. Failures are written at the
-    end of the round: when every feed failed for network reasons (our own network is down), none
-    is punished with back-off and one aggregated warning is logged.
+    database split a round between them; a lease runs from the moment its batch is claimed. At
+    most ``per_host_concurrency`` fetches run per host: a worker that finishes a feed goes on with
+    the next queued feed of the same host (it keeps the host's slot, nobody waits in between), and
+    otherwise starts the oldest queued feed whose host has a free slot; a worker never holds a feed
+    while it waits. A feed whose lease no longer covers a fetch and its recording when its turn
+    comes (a slow host with many feeds) has its lease renewed first, or is left alone if another
+    process took it meanwhile. Failures are written at the end of the round: when every feed
+    failed for network reasons (our own network is down), none is punished with back-off and one
+    aggregated warning is logged.
     """
     now = deps.clock.now()
     pol = deps.settings.polling
     lease = timedelta(seconds=pol.lease_seconds or pol.timeout_seconds * 2 + 30)
+    # what a lease must still cover when a fetch starts: the fetch's deadline and a quarter of the
+    # lease for parsing and recording
+    must_cover = timedelta(seconds=pol.timeout_seconds) + lease / 4
     batch_size = max(16, pol.concurrency * 4)   # a claim is one transaction: few per round, small enough to share
     queue = HostQueue(pol.per_host_concurrency)
     outcomes: list[FeedOutcome] = []
     failures: list[_Failure] = []
+    lost: list[int] = []   # feeds another process took over while they waited here
     loop = asyncio.get_running_loop()
 
     exhausted = False
@@ -126,7 +141,7 @@ async def poll_once(deps: Deps, *, all_feeds: bool = False) -> RunReport:
         if changed is not None and not changed.done():
             changed.set_result(None)
 
-    def landed(fut: asyncio.Future[list[FeedState]]) -> None:
+    def landed(fut: asyncio.Future[list[FeedState]], lease_until: datetime) -> None:
         nonlocal claiming, exhausted, after_id, claim_error
         claiming = None
         if fut.cancelled():
@@ -138,7 +153,7 @@ async def poll_once(deps: Deps, *, all_feeds: bool = False) -> RunReport:
             exhausted = not batch
             if batch and all_feeds:
                 after_id = max(f.id for f in batch)
-            queue.add(batch)
+            queue.add(batch, lease_until)
         signal()
 
     def refill() -> None:
@@ -146,34 +161,46 @@ async def poll_once(deps: Deps, *, all_feeds: bool = False) -> RunReport:
         # for a claim transaction in the middle of a round; at most 1.5 batches wait at a time
         nonlocal claiming
         if not exhausted and claiming is None and claim_error is None and queue.waiting <= batch_size // 2:
+            at = deps.clock.now()
             claiming = asyncio.ensure_future(deps.call_store(
-                deps.store.claim_due_feeds, now, lease=lease, all_feeds=all_feeds,
+                deps.store.claim_due_feeds, at, lease=lease, all_feeds=all_feeds,
                 polled_before=now if all_feeds else None, limit=batch_size, after_id=after_id))
-            claiming.add_done_callback(landed)
+            claiming.add_done_callback(functools.partial(landed, lease_until=at + lease))
 
-    async def next_feed() -> FeedState | None:
+    async def next_feed() -> Queued | None:
         nonlocal changed
         while True:
             if claim_error is not None:
                 raise claim_error
-            feed = queue.start_any()
+            item = queue.start_any()
             refill()
-            if feed is not None:
-                return feed
+            if item is not None:
+                return item
             if exhausted and claiming is None:
                 return None   # what is still queued belongs to busy hosts, whose workers go on with it
             if changed is None or changed.done():
                 changed = loop.create_future()
             await changed
 
+    async def still_ours(feed: FeedState, lease_until: datetime) -> bool:
+        at = deps.clock.now()
+        if lease_until - at >= must_cover:
+            return True
+        if await deps.call_store(deps.store.renew_lease, feed.id, lease_until, at + lease):
+            return True
+        lost.append(feed.id)
+        return False
+
     async def worker() -> None:
-        feed = await next_feed()
-        while feed is not None:
-            outcomes.append(await _poll_feed(deps, feed, now, failures))
-            feed = queue.next_same_host(feed)
-            if feed is None:      # the host's slot is free again: an idle worker may take it
+        item = await next_feed()
+        while item is not None:
+            feed, lease_until = item
+            if await still_ours(feed, lease_until):
+                outcomes.append(await _poll_feed(deps, feed, now, failures))
+            item = queue.next_same_host(feed)
+            if item is None:      # the host's slot is free again: an idle worker may take it
                 signal()
-                feed = await next_feed()
+                item = await next_feed()
             else:
                 refill()
 
@@ -182,6 +209,9 @@ async def poll_once(deps: Deps, *, all_feeds: bool = False) -> RunReport:
     finally:
         if claiming is not None and not claiming.done():   # cancelled mid-round: its leases expire
             claiming.cancel()
+    if lost:
+        log.info("%d feeds waited here past their lease and another worker took them over: %s",
+                 len(lost), ", ".join(map(str, lost[:20])))
     await deps.flush_unchanged(now)
     await _record_failures(deps, failures, now, total=len(outcomes))
     report = RunReport(started=now, finished=deps.clock.now(), feeds=tuple(outcomes))
@@ -191,6 +221,9 @@ async def poll_once(deps: Deps, *, all_feeds: bool = False) -> RunReport:
     deps.metrics.inc("monitor_polls_total")
     deps.metrics.inc("monitor_feed_polls_total", len(outcomes))
     return report
+
+
+Queued = tuple[FeedState, datetime]   # a leased feed waiting for a fetch, and when its lease ends
 
 
 class HostQueue:
@@ -206,22 +239,22 @@ class HostQueue:
     def __init__(self, per_host: int) -> None:
         self.per_host = per_host
         self.waiting = 0
-        self._queues: dict[str, deque[FeedState]] = {}
+        self._queues: dict[str, deque[Queued]] = {}
         self._active: dict[str, int] = {}
 
-    def add(self, feeds: Iterable[FeedState]) -> None:
+    def add(self, feeds: Iterable[FeedState], lease_until: datetime) -> None:
         for feed in feeds:
             host = _host(feed.url)
             q = self._queues.get(host)
             if q is None:
                 q = self._queues[host] = deque()
-            q.append(feed)
+            q.append((feed, lease_until))
             self.waiting += 1
 
     def active(self, host: str) -> int:
         return self._active.get(host, 0)
 
-    def start_any(self) -> FeedState | None:
+    def start_any(self) -> Queued | None:
         for host, q in self._queues.items():   # skips at most concurrency / per_host busy hosts
             n = self._active.get(host, 0)
             if n < self.per_host:
@@ -229,7 +262,7 @@ class HostQueue:
                 return self._pop(host, q)
         return None
 
-    def next_same_host(self, done: FeedState) -> FeedState | None:
+    def next_same_host(self, done: FeedState) -> Queued | None:
         host = _host(done.url)
         q = self._queues.get(host)
         if q:
@@ -241,12 +274,12 @@ class HostQueue:
             del self._active[host]
         return None
 
-    def _pop(self, host: str, q: deque[FeedState]) -> FeedState:
-        feed = q.popleft()
+    def _pop(self, host: str, q: deque[Queued]) -> Queued:
+        item = q.popleft()
         if not q:
             del self._queues[host]
         self.waiting -= 1
-        return feed
+        return item
 
 
 def _host(url: str) -> str:

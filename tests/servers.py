@@ -41,6 +41,7 @@ class FeedServer:
         self.in_flight: Counter[str] = Counter()       # requests being answered now, by Host name
         self.max_in_flight: Counter[str] = Counter()   # the most seen at once, by Host name
         self.max_in_flight_total = 0
+        self.on_request: Any = None   # called with the path of each request before it is answered
         self._lock = threading.Lock()
         outer = self
 
@@ -64,6 +65,8 @@ class FeedServer:
 
             def _answer(self) -> None:
                 path = self.path
+                if outer.on_request is not None:
+                    outer.on_request(path)
                 with outer._lock:
                     outer.peers.append(self.client_address[1])
                     outer.hits[path] += 1

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from monitor.pipeline import HostQueue
 from monitor.store import FeedState
+
+UNTIL = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def feed(i: int, host: str) -> FeedState:
@@ -11,34 +15,38 @@ def feed(i: int, host: str) -> FeedState:
                      last_modified=None, body_hash=None, consecutive_failures=0, is_new=False)
 
 
+def ids(*items):
+    return [item[0].id if item else None for item in items]
+
+
 def test_at_most_per_host_fetches_start_and_other_hosts_go_first():
     q = HostQueue(per_host=2)
-    q.add([feed(1, "a.example"), feed(2, "a.example"), feed(3, "a.example"), feed(4, "B.example")])
+    q.add([feed(1, "a.example"), feed(2, "a.example"), feed(3, "a.example"), feed(4, "B.example")], UNTIL)
     assert q.waiting == 4
-    started = [q.start_any(), q.start_any(), q.start_any()]
-    assert [f.id for f in started if f] == [1, 2, 4]
+    assert ids(q.start_any(), q.start_any(), q.start_any()) == [1, 2, 4]
     assert q.start_any() is None            # a.example is busy, b.example has nothing waiting
     assert q.active("a.example") == 2 and q.active("b.example") == 1 and q.waiting == 1
 
 
 def test_a_finished_fetch_hands_its_slot_to_the_next_feed_of_its_host_in_claim_order():
     q = HostQueue(per_host=1)
-    q.add([feed(i, "a.example") for i in range(1, 5)])
-    f = q.start_any()
+    q.add([feed(i, "a.example") for i in range(1, 5)], UNTIL)
+    item = q.start_any()
     order = []
-    while f is not None:
-        order.append(f.id)
-        assert q.start_any() is None        # the slot is never free in between
-        f = q.next_same_host(f)
+    while item is not None:
+        order.append(item[0].id)
+        assert item[1] == UNTIL               # each feed keeps the end of its lease
+        assert q.start_any() is None          # the slot is never free in between
+        item = q.next_same_host(item[0])
     assert order == [1, 2, 3, 4]
     assert q.active("a.example") == 0 and q.waiting == 0
-    q.add([feed(5, "a.example")])           # the freed slot is usable again
-    assert q.start_any().id == 5
+    q.add([feed(5, "a.example")], UNTIL)      # the freed slot is usable again
+    assert ids(q.start_any()) == [5]
 
 
 def test_hosts_start_in_the_order_their_first_waiting_feed_arrived():
     q = HostQueue(per_host=1)
-    q.add([feed(1, "a.example"), feed(2, "b.example"), feed(3, "a.example"), feed(4, "c.example")])
-    assert [q.start_any().id for _ in range(3)] == [1, 2, 4]
+    q.add([feed(1, "a.example"), feed(2, "b.example"), feed(3, "a.example"), feed(4, "c.example")], UNTIL)
+    assert ids(q.start_any(), q.start_any(), q.start_any()) == [1, 2, 4]
     assert q.next_same_host(feed(2, "b.example")) is None    # b has nothing left: slot freed
-    assert q.next_same_host(feed(1, "a.example")).id == 3
+    assert ids(q.next_same_host(feed(1, "a.example"))) == [3]

@@ -197,3 +197,74 @@ def test_per_host_limit_holds_and_a_busy_host_never_holds_up_another(feed_server
     # the second host starts at once: its feeds do not wait behind workers parked on the first
     first = [r["headers"]["Host"].split(":")[0] for r in feed_server.requests[:2 * per_host]]
     assert sorted(first) == ["127.0.0.1"] * per_host + ["localhost"] * per_host, first
+
+
+def test_a_feed_waiting_past_its_lease_is_renewed_or_left_to_the_worker_that_took_it(feed_server, receiver,
+                                                                                      db_url, clock):
+    # one worker, one fetch at a time; every request takes "30 s" of the injected clock. The lease
+    # is 2 x 10 + 30 = 50 s and must still cover 10 + 12.5 s when a fetch starts.
+    from datetime import timedelta
+
+    from monitor.store.sql import SqlStore
+
+    paths = [f"/l{i}.xml" for i in range(6)]
+    urls = [feed_server.add(p, _TINY_FEED % (i, i)) for i, p in enumerate(paths)]
+    s = settings(urls, receiver, db_url, polling={"max_age_days": 100_000, "timeout_seconds": 10,
+                                                  "concurrency": 1, "per_host_concurrency": 1})
+    other = SqlStore(s.database_url)
+    taken: list[int] = []
+
+    def on_request(path):
+        clock.advance(seconds=30)
+        if path == paths[1]:   # meanwhile another worker claims whatever lease has run out
+            taken.extend(f.id for f in other.claim_due_feeds(clock.now(), lease=timedelta(seconds=50)))
+
+    feed_server.on_request = on_request
+
+    async def scenario():
+        async with make_monitor(s, clock=clock, parse_workers=0) as m:
+            return await m.poll()
+
+    report = run(scenario())
+    other.close()
+    # the second feed started 30 s after the claim: its lease was renewed, so the other worker
+    # could not take it; the rest waited past their lease, were taken, and were left alone here
+    assert [f.url for f in report.feeds] == urls[:2]
+    assert len(taken) == 4
+    assert [feed_server.hits[p] for p in paths] == [1, 1, 0, 0, 0, 0]
+
+
+def test_unchanged_feeds_are_recorded_within_a_second_not_at_the_end_of_the_round(feed_server, receiver,
+                                                                                    sqlite_url, clock):
+    # a 304 moves the feed's next poll; written late, the feed looks due (and, once its lease has
+    # run out, free) to every other worker in the meantime
+    from monitor.store.sql import SqlStore
+
+    paths = [f"/u{i}.xml" for i in range(4)]
+    urls = [feed_server.add(p, _TINY_FEED % (i, i)) for i, p in enumerate(paths)]
+    s = settings(urls, receiver, sqlite_url, polling={"max_age_days": 100_000, "timeout_seconds": 10,
+                                                      "concurrency": 1, "per_host_concurrency": 1})
+    other = SqlStore(s.database_url)
+    seen: dict[str, object] = {}
+    order: list[str] = []
+
+    def on_request(path):
+        clock.advance(seconds=2)
+        order.append(feed_server.url(path))
+        if len(order) == len(paths):   # the round's last fetch
+            seen.update({f.url: f.next_poll_at for f in other.list_feeds()})
+
+    async def scenario():
+        async with make_monitor(s, clock=clock, parse_workers=0) as m:
+            await m.poll()
+            clock.advance(hours=2)
+            before = {f.url: f.next_poll_at for f in other.list_feeds()}
+            feed_server.on_request = on_request
+            report = await m.poll()
+            assert all(f.not_modified for f in report.feeds) and len(report.feeds) == 4
+            return before
+
+    before = run(scenario())
+    other.close()
+    # when the last feed was fetched, the first ones' new schedules were already in the database
+    assert all(seen[u] != before[u] for u in order[:2]), (order, seen, before)

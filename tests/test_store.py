@@ -335,3 +335,18 @@ def test_claims_walk_an_index_instead_of_sorting_every_feed(sqlite_url, all_feed
         plan = " / ".join(row[3] for row in c.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params))
     assert "TEMP B-TREE" not in plan and "USING INDEX" in plan, plan
     s.close()
+
+
+def test_a_lease_is_renewed_only_by_the_process_that_still_holds_it(db_url):
+    a, b = SqlStore(db_url), SqlStore(db_url)
+    a.migrate()
+    a.sync_config_feeds([Feed("https://a.example/1")], NOW)
+    (feed,) = a.claim_due_feeds(NOW, lease=LEASE)
+    held = NOW + LEASE
+    assert a.renew_lease(feed.id, held, held + LEASE)                        # still ours: extended
+    assert b.claim_due_feeds(held + timedelta(seconds=1), lease=LEASE) == []  # ... so b cannot take it
+    taken_at = held + LEASE + timedelta(seconds=1)                            # the renewed lease ran out
+    assert [f.id for f in b.claim_due_feeds(taken_at, lease=LEASE)] == [feed.id]
+    assert not a.renew_lease(feed.id, held + LEASE, taken_at + LEASE)        # b holds it now
+    a.close()
+    b.close()

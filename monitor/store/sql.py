@@ -211,6 +211,16 @@ class SqlStore(OutboxMixin):
                               is_new=r.last_polled_at is None, last_new_at=r.last_new_at,
                               avg_new_gap_seconds=r.avg_new_gap_seconds) for r in rows]
 
+    def renew_lease(self, feed_id: int, held_until: datetime, new_until: datetime) -> bool:
+        """Extend this process's lease on a feed, if it still holds it (the lease ends at
+        ``held_until``, as claimed): False when the lease ran out and another process claimed the
+        feed since (compare-and-set: the row's lock makes a concurrent claim wait or skip it)."""
+        f = t.feeds.c
+        with self._tx() as s:
+            res = s.execute(update(t.feeds).where(f.id == feed_id, f.lease_until == held_until)
+                            .values(lease_until=new_until))
+            return bool(res.rowcount == 1)
+
     def record_failure(self, feed_id: int, message: str, now: datetime, next_poll_at: datetime) -> None:
         self.record_failures([(feed_id, message, next_poll_at, True)], now)
 
