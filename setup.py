@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -72,4 +73,6 @@ def _extensions() -> list[Any]:
     return extensions
 
 
+# setuptools' notice that an editable install of a package with extensions uses a path finder: nothing to act on
+warnings.filterwarnings("ignore", message="Editable installation")
 setup(ext_modules=_extensions(), cmdclass={"build_ext": OptionalBuildExt})

@@ -1,5 +1,5 @@
 # Sourced by scripts/run and scripts/test: create or reuse .venv and install the project into it
-# (again only when pyproject.toml changed). $1: the extra to install ("" or "dev").
+# (again when pyproject.toml, setup.py or a module it compiles changed). $1: the extra to install ("" or "dev").
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${MONITOR_VENV:-$ROOT/.venv}"
@@ -8,7 +8,10 @@ extra="${1:-}"
 if [ ! -x "$VENV/bin/python" ]; then
   "$PY" -m venv "$VENV"
 fi
-stamp="$VENV/.monitor-installed-$(cat "$ROOT/pyproject.toml" | sha256sum | cut -c1-16)${extra:+-$extra}"
+# reinstall when the project's metadata or a module that setup.py compiles changed (the compiled
+# matcher is used only while it matches its sources: monitor/match/_native.py)
+stamp="$VENV/.monitor-installed-$(cat "$ROOT/pyproject.toml" "$ROOT/setup.py" \
+  "$ROOT"/monitor/match/{text,money,termset,_values,engine}.py | sha256sum | cut -c1-16)${extra:+-$extra}"
 if [ ! -f "$stamp" ]; then
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip >/dev/null 2>&1 || true
   spec="$ROOT"
