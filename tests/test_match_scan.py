@@ -23,7 +23,7 @@ from monitor.match.termset import (
     _start_literals,
     _starts_after_non_letter,
 )
-from monitor.match.text import _FOLD_TABLE, fold
+from monitor.match.text import _FOLD_TABLE, fold, printable
 from monitor.match.topic import _after_pattern
 from monitor.types import Event, Match, Reason
 
@@ -240,3 +240,14 @@ def test_case_sensitive_aliases_are_replaced_where_the_hint_allows(title: str) -
     plain = c.cased.sub(lambda m: c.canonical if not (m.start() and m.string[m.start() - 1].isalnum()) else m.group(),
                         title)
     assert engine._prepare(title, OPENAI)[0] == plain
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=0x7F), max_size=40) | st.text(max_size=40))
+@settings(max_examples=500)
+def test_printable_is_str_isprintable(s: str) -> None:
+    assert printable(s) is s.isprintable()
+
+
+def test_printable_every_ascii_character() -> None:
+    for c in map(chr, range(0x80)):
+        assert printable(c) is c.isprintable() and printable("ab" + c + "cd") is ("ab" + c + "cd").isprintable()

@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
+from monitor.match.text import printable
+
 __all__ = ["Amount", "extract_amounts", "extract_amounts_fields", "has_vague_amount", "parse_number"]
 
 
@@ -260,7 +262,7 @@ def _word_amounts(f: str) -> list[re.Match[str]]:
     """
     out: list[re.Match[str]] = []
     pos = 0
-    spaces = _SPACE_BEFORE_SCALE if f.isprintable() else _WS_BEFORE_SCALE  # printable: " " is the only space
+    spaces = _SPACE_BEFORE_SCALE if printable(f) else _WS_BEFORE_SCALE  # printable: " " is the only space
     for sp in spaces.finditer(f):
         q = sp.start()
         w = _WORD_BEFORE.search(f, max(0, q - 8), q)

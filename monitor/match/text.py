@@ -19,7 +19,7 @@ import html
 import re
 import unicodedata
 
-__all__ = ["clean", "fold", "is_caption", "sentence_spans", "split_sentences", "strip_junk"]
+__all__ = ["clean", "fold", "is_caption", "printable", "sentence_spans", "split_sentences", "strip_junk"]
 
 _TAG_RE = re.compile(r"<[^>]{0,400}>")
 _WS_RE = re.compile(r"\s+")
@@ -91,6 +91,17 @@ _CAPTION_RE = re.compile(
 )
 
 
+_PRINTABLE_ASCII = bytes(range(0x20, 0x7F))
+
+
+def printable(s: str) -> bool:
+    """``s.isprintable()``; ASCII text (printable: 0x20-0x7e) is tested as bytes, several times faster
+    than a Unicode category lookup per character."""
+    if s.isascii():
+        return not s.encode("ascii").translate(None, _PRINTABLE_ASCII)
+    return s.isprintable()
+
+
 def clean(text: str | None) -> str:
     """Plain, case-preserving text: tags and entities gone, mojibake repaired, whitespace collapsed."""
     if not text:
@@ -108,7 +119,7 @@ def clean(text: str | None) -> str:
         s = strip_junk(s)
     # Every whitespace character but " " is non-printable, so a printable text without "  " needs
     # nothing (checked at C speed before the regex, which has no literal to search for)
-    if ("  " in s or not s.isprintable()) and _WS_NEEDED.search(s):
+    if ("  " in s or not printable(s)) and _WS_NEEDED.search(s):
         s = _WS_RE.sub(" ", s)
     return s.strip()
 
