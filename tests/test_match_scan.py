@@ -23,7 +23,7 @@ from monitor.match.termset import (
     _start_literals,
     _starts_after_non_letter,
 )
-from monitor.match.text import _FOLD_TABLE, fold, printable
+from monitor.match.text import _FOLD_TABLE, fold, nfkc, printable
 from monitor.match.topic import _after_pattern
 from monitor.types import Event, Match, Reason
 
@@ -251,3 +251,15 @@ def test_printable_is_str_isprintable(s: str) -> None:
 def test_printable_every_ascii_character() -> None:
     for c in map(chr, range(0x80)):
         assert printable(c) is c.isprintable() and printable("ab" + c + "cd") is ("ab" + c + "cd").isprintable()
+
+
+NFKC_PIECES = ["…", "\u00a0", "\u202f", "\u2009", "e", "\u0301", "\u0327", "é", "ﬁ", "Ａ", "½", "가", "\u1100", "\u1161",
+               "ｶ", "\uff9e", "⁵", ".", " ", "x", "\u0323", "\u0307", "Å", "Ω", "ſ", "\u0345"]
+
+
+@given(st.lists(st.sampled_from(NFKC_PIECES), max_size=12).map("".join) | st.text(max_size=30))
+@settings(max_examples=1500)
+def test_nfkc_is_unicodedata_nfkc(s: str) -> None:
+    import unicodedata
+
+    assert nfkc(s) == unicodedata.normalize("NFKC", s)

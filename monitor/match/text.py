@@ -19,7 +19,7 @@ import html
 import re
 import unicodedata
 
-__all__ = ["clean", "fold", "is_caption", "printable", "sentence_spans", "split_sentences", "strip_junk"]
+__all__ = ["clean", "fold", "is_caption", "nfkc", "printable", "sentence_spans", "split_sentences", "strip_junk"]
 
 _TAG_RE = re.compile(r"<[^>]{0,400}>")
 _WS_RE = re.compile(r"\s+")
@@ -91,6 +91,26 @@ _CAPTION_RE = re.compile(
 )
 
 
+# Compatibility characters common in feeds ("…" ends most truncated summaries) and their NFKC forms.
+# Each form is the character's full compatibility decomposition, so replacing it first leaves
+# NFKD (the decomposed sequence, then canonical order) unchanged, and so NFKC.
+_NFKC_SIMPLE = {"\u2026": "...", "\u00a0": " ", "\u202f": " ", "\u2009": " "}
+assert all(unicodedata.normalize("NFKD", k) == v == unicodedata.normalize("NFKC", k) for k, v in _NFKC_SIMPLE.items())
+
+
+def nfkc(s: str) -> str:
+    """``unicodedata.normalize("NFKC", s)``. The full normalization costs ~30 ns a character even
+    where a text only needs its "…" spelled out; when replacing those characters leaves a
+    normalized text, that text is the result (checking costs a tenth)."""
+    t = s
+    for ch, form in _NFKC_SIMPLE.items():
+        if ch in t:
+            t = t.replace(ch, form)
+    if t is not s and unicodedata.is_normalized("NFKC", t):
+        return t
+    return unicodedata.normalize("NFKC", s)
+
+
 _PRINTABLE_ASCII = bytes(range(0x20, 0x7F))
 
 
@@ -114,7 +134,7 @@ def clean(text: str | None) -> str:
     if "Ã" in s or "â" in s or "Â" in s:
         s = _MOJIBAKE_RE.sub(_fix_mojibake_run, s)
     if not s.isascii():
-        s = _CF_RE.sub("", unicodedata.normalize("NFKC", s))
+        s = _CF_RE.sub("", nfkc(s))
     if "\n" in s:
         s = strip_junk(s)
     # Every whitespace character but " " is non-printable, so a printable text without "  " needs
