@@ -1,9 +1,10 @@
-"""Build hook: compile the matcher's hot modules with mypyc, when possible (pyproject.toml holds the rest).
+"""Build hook: compile the hot modules of the matcher and of story clustering with mypyc, when
+possible (pyproject.toml holds the rest).
 
 The compiled modules are optional. Without mypyc or a working C compiler, or with
-``MONITOR_PURE_PYTHON=1`` in the environment, the project installs as pure Python and the matcher
-makes the same decisions, about half as fast. The build records the SHA-256 of the sources it
-compiled next to the modules; ``monitor/match/_native.py`` loads the compiled form only while the
+``MONITOR_PURE_PYTHON=1`` in the environment, the project installs as pure Python and makes the
+same decisions, about half as fast. The build records the SHA-256 of the sources it compiled next
+to the modules of each package; ``monitor/_native.py`` loads the compiled form only while the
 sources still match (an editable install keeps working after an edit, as plain Python until the
 next install).
 """
@@ -20,16 +21,14 @@ from setuptools import setup
 from setuptools.command.build_ext import build_ext
 
 ROOT = Path(__file__).resolve().parent
-HOT = ("text", "money", "termset", "_values", "engine")   # = monitor.match._native.HOT
-STAMP = "_native_sources.txt"                              # = monitor.match._native.STAMP
+sys.path.insert(0, str(ROOT))
+from monitor._native import PACKAGES, STAMP, source_hashes  # noqa: E402  (standard library only)
+
 BUILDS = {"build", "build_ext", "bdist_wheel", "editable_wheel", "develop", "install"}
 
 
-def _stamp() -> str:
-    import hashlib
-
-    folder = ROOT / "monitor" / "match"
-    return "".join(f"{hashlib.sha256((folder / f'{m}.py').read_bytes()).hexdigest()}  {m}.py\n" for m in HOT)
+def _folder(base: Path, package: str) -> Path:
+    return base.joinpath(*package.split("."))
 
 
 class OptionalBuildExt(build_ext):
@@ -38,18 +37,19 @@ class OptionalBuildExt(build_ext):
     def run(self) -> None:
         if not self.extensions:
             return
-        stamp = _stamp()
+        stamps = {package: source_hashes(_folder(ROOT, package), hot) for package, hot in PACKAGES.items()}
         try:
             super().run()
         except Exception as e:  # noqa: BLE001  no compiler, no headers, ...: the pure form serves
-            print(f"monitor: the compiled matcher was not built ({e}); it runs as plain Python", file=sys.stderr)
+            print(f"monitor: the compiled modules were not built ({e}); they run as plain Python", file=sys.stderr)
             return
-        folders = {Path(self.build_lib) / "monitor" / "match"}
-        if self.inplace:
-            folders.add(ROOT / "monitor" / "match")
-        for folder in folders:
-            if folder.is_dir():
-                (folder / STAMP).write_text(stamp, encoding="utf-8")
+        for package, stamp in stamps.items():
+            folders = {_folder(Path(self.build_lib), package)}
+            if self.inplace:
+                folders.add(_folder(ROOT, package))
+            for folder in folders:
+                if folder.is_dir():
+                    (folder / STAMP).write_text(stamp, encoding="utf-8")
 
 
 def _extensions() -> list[Any]:
@@ -58,16 +58,18 @@ def _extensions() -> list[Any]:
     try:
         from mypyc.build import mypycify
     except ImportError:
-        print("monitor: mypyc is not installed; the matcher runs as plain Python", file=sys.stderr)
+        print("monitor: mypyc is not installed; the hot modules run as plain Python", file=sys.stderr)
         return []
-    try:  # mypyc type-checks the modules first; the project's own mypy settings need its plugins, not wanted here
-        extensions: list[Any] = mypycify(
-            ["--config-file", os.devnull, "--ignore-missing-imports", "--python-version", "3.11",
-             *(f"monitor/match/{m}.py" for m in HOT)],
-            opt_level="3", group_name="monitor.match._compiled")
-    except BaseException as e:  # noqa: BLE001  (mypy exits through SystemExit on a type error)
-        print(f"monitor: mypyc failed ({e!r}); the matcher runs as plain Python", file=sys.stderr)
-        return []
+    extensions: list[Any] = []
+    for package, hot in PACKAGES.items():   # one group (shared library) per package
+        folder = package.replace(".", "/")
+        try:  # mypyc type-checks the modules first; the project's own mypy settings need its plugins, not wanted here
+            extensions += mypycify(
+                ["--config-file", os.devnull, "--ignore-missing-imports", "--python-version", "3.11",
+                 *(f"{folder}/{m}.py" for m in hot)],
+                opt_level="3", group_name=f"{package}._compiled")
+        except BaseException as e:  # noqa: BLE001  (mypy exits through SystemExit on a type error)
+            print(f"monitor: mypyc failed on {package} ({e!r}); it runs as plain Python", file=sys.stderr)
     for ext in extensions:
         ext.optional = True
     return extensions

@@ -9,9 +9,10 @@ if [ ! -x "$VENV/bin/python" ]; then
   "$PY" -m venv "$VENV"
 fi
 # reinstall when the project's metadata or a module that setup.py compiles changed (the compiled
-# matcher is used only while it matches its sources: monitor/match/_native.py)
-stamp="$VENV/.monitor-installed-$(cat "$ROOT/pyproject.toml" "$ROOT/setup.py" \
-  "$ROOT"/monitor/match/{text,money,termset,_values,engine}.py | sha256sum | cut -c1-16)${extra:+-$extra}"
+# modules are used only while they match their sources: monitor/_native.py)
+stamp="$VENV/.monitor-installed-$(cat "$ROOT/pyproject.toml" "$ROOT/setup.py" "$ROOT/monitor/_native.py" \
+  "$ROOT"/monitor/match/{text,money,termset,_values,engine}.py \
+  "$ROOT"/monitor/stories/{text,money,decide,cluster}.py | sha256sum | cut -c1-16)${extra:+-$extra}"
 if [ ! -f "$stamp" ]; then
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip >/dev/null 2>&1 || true
   spec="$ROOT"

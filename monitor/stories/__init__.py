@@ -9,12 +9,19 @@ Public API::
     cli_cluster_jsonl(in_stream, out_stream) -> int       # ``monitor cluster --jsonl``
 
 Pure: no network, no database, no clock.
+
+The hot modules (text, money, decide, cluster) run compiled when the install could build them
+with mypyc, else as plain Python, with the same decisions: see ``monitor/_native.py``.
 """
 
-from monitor.stories.cli import cli_cluster_jsonl
-from monitor.stories.cluster import assign_story, cluster_items
-from monitor.stories.decide import Verdict, explain, same_story
-from monitor.stories.features import StoryFeatures, story_features
+from monitor.stories import _native
+
+_native.select()  # before any hot module is imported
+
+from monitor.stories.cli import cli_cluster_jsonl  # noqa: E402
+from monitor.stories.cluster import assign_story, cluster_items  # noqa: E402
+from monitor.stories.decide import Verdict, explain, same_story  # noqa: E402
+from monitor.stories.features import StoryFeatures, story_features  # noqa: E402
 
 __all__ = [
     "StoryFeatures",
