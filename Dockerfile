@@ -5,9 +5,14 @@
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 WORKDIR /app
-COPY pyproject.toml README.md ./
+COPY pyproject.toml setup.py README.md ./
 COPY monitor ./monitor
-RUN pip install --no-cache-dir . && useradd --system --create-home --home-dir /data monitor
+# a C compiler for the install only: setup.py compiles the matcher's and the clustering's hot modules
+# with mypyc (about twice as fast; without a compiler they run as plain Python, same decisions)
+RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev \
+    && pip install --no-cache-dir . \
+    && apt-get purge -y gcc libc6-dev && apt-get autoremove -y && rm -rf /var/lib/apt/lists/* \
+    && useradd --system --create-home --home-dir /data monitor
 COPY config.toml ./
 USER monitor
 VOLUME /data
