@@ -91,11 +91,10 @@ def parse_feed(body: bytes, url: str, *, content_type: str = "", name: str = "",
     if _looks_like_json(body, content_type):
         return _parse_json_feed(body, url, content_type, name)
     body, content_type = _prepare_xml(body, content_type)
-    fast = _fast_parse(body, url, content_type)
-    if fast is not None:
-        feed, entries, _version = fast
-    else:
-        feed, entries = _feedparser(body, url, content_type)
+    fast = _fast_parse(body, url, content_type, skip)
+    if fast is not None:   # (it applied skip itself)
+        return _finish(fast[0], fast[1], url, name)
+    feed, entries = _feedparser(body, url, content_type)
     return _finish(feed, entries, url, name, skip)
 
 
@@ -110,10 +109,10 @@ def parse_feed_fast(body: bytes, url: str, *, content_type: str = "", name: str 
             _looks_like_json(body, content_type):
         return None
     body, content_type = _prepare_xml(body, content_type)
-    fast = _fast_parse(body, url, content_type)
+    fast = _fast_parse(body, url, content_type, skip)
     if fast is None or not fast[1]:  # no entries: nothing to gain, feedparser has the last word
         return None
-    return _finish(fast[0], fast[1], url, name, skip)
+    return _finish(fast[0], fast[1], url, name)   # (it applied skip itself)
 
 
 def _feedparser(body: bytes, url: str, content_type: str) -> tuple[Any, Any]:
@@ -189,6 +188,8 @@ _LEFT_OUT: Any = object()   # an entry ``skip`` left out: neither an article nor
 
 def _article(entry: Any, feed_url: str, source_default: str, lang: str | None,
              skip: SkipFn | None = None) -> Article | None:
+    if entry is _LEFT_OUT:     # the fast path asked skip already
+        return entry          # type: ignore[no-any-return]
     try:
         link = _link(entry, feed_url)
         entry_id = _entry_id(entry.get("id"))
@@ -561,8 +562,11 @@ def _fast_candidate(body: bytes, content_type: str) -> bool:
     return not any(marker in body for marker in _FAST_DECLINE)
 
 
-def _fast_parse(body: bytes, url: str, content_type: str) -> tuple[Any, Any, str | None] | None:
-    """(feed dict, entry dicts, version) shaped like feedparser's, or None to use feedparser."""
+def _fast_parse(body: bytes, url: str, content_type: str,
+                skip: SkipFn | None = None) -> tuple[Any, Any, str | None] | None:
+    """(feed dict, entry dicts, version) shaped like feedparser's, or None to use feedparser.
+    An entry that ``skip`` leaves out keeps only what names it (id, link, links): its other values
+    are never computed (every entry is still checked for what the fast path cannot replicate)."""
     if not _fast_candidate(body, content_type):
         return None
     # comments and processing instructions stay in the tree: a value with one inside is markup
@@ -575,9 +579,9 @@ def _fast_parse(body: bytes, url: str, content_type: str) -> tuple[Any, Any, str
         return None
     try:
         if root.tag == "rss":
-            return _fast_rss(root, url)
+            return _fast_rss(root, url, skip)
         if root.tag == _ATOM + "feed":
-            return _fast_atom(root, url)
+            return _fast_atom(root, url, skip)
     except (_Decline, RecursionError, UnicodeError):
         return None
     return None
@@ -640,7 +644,7 @@ def _fast_title(parent: Any, tag: str, entry_tag: str) -> str:
     return _fast_value(titles[0]) if titles else ""
 
 
-def _fast_rss(root: Any, url: str) -> tuple[Any, Any, str | None]:
+def _fast_rss(root: Any, url: str, skip: SkipFn | None = None) -> tuple[Any, Any, str | None]:
     channels = [c for c in root if isinstance(c.tag, str)]
     if len(channels) != 1 or channels[0].tag != "channel" or set(root.attrib.keys()) - {"version"}:
         raise _Decline
@@ -654,7 +658,7 @@ def _fast_rss(root: Any, url: str) -> tuple[Any, Any, str | None]:
             feed["ttl"] = _fast_value(c)
     if lang is not None:
         feed["language"] = lang
-    entries = [_fast_rss_item(item, url) for item in channel if item.tag == "item"]
+    entries = [_fast_rss_item(item, url, skip) for item in channel if item.tag == "item"]
     return feed, entries, "rss20"
 
 
@@ -663,11 +667,53 @@ def _set_date(e: dict[str, Any], key: str, value: str) -> None:
     e[key + "_parsed"] = _parse_date(value)
 
 
-def _fast_rss_item(item: Any, base: str) -> dict[str, Any]:
+# A value the fast path computes only for an entry that is not left out: (what to do, element, key).
+# The values only an entry's name depends on (id, link, links) are computed at once; these others
+# write disjoint keys, replayed in document order, so the entry is the same dict either way.
+_Deferred = tuple[str, Any, str]
+
+
+def _fast_checked(el: Any) -> Any:
+    """``el`` if :func:`_fast_text` would read it, else decline now (as the eager reading would)."""
+    if len(el):
+        raise _Decline
+    return el
+
+
+def _fast_finish(e: dict[str, Any], later: list[_Deferred], base: str, skip: SkipFn | None) -> Any:
+    """The entry, or ``_LEFT_OUT`` when ``skip`` leaves it out (asked once, with the id and link
+    :func:`_article` would read)."""
+    if skip is not None:
+        try:
+            left_out = skip(_entry_id(e.get("id")), _link(e, base))
+        except (AttributeError, TypeError, ValueError, KeyError, IndexError, UnicodeError):
+            left_out = False   # _article meets the same error and counts the entry as bad
+        if left_out:
+            return _LEFT_OUT
+    for what, el, key in later:
+        if what == "set":
+            e[key] = _fast_value(el)
+        elif what == "date":
+            _set_date(e, key, _fast_value(el))
+        elif what == "content":    # key: the content type
+            value = _fast_value(el)
+            e.setdefault("content", []).append({"type": key, "value": value})
+            e.setdefault("summary", value)
+        else:                      # "source"
+            src = {"href": el.get("url")} if el.get("url") is not None else {}
+            value = _fast_value(el)
+            if value:
+                src["title"] = value
+            e["source"] = src
+    return e
+
+
+def _fast_rss_item(item: Any, base: str, skip: SkipFn | None = None) -> Any:   # an entry dict, or _LEFT_OUT
     if item.attrib:
         raise _Decline
     e: dict[str, Any] = {}
-    title_locked = has_content = False
+    later: list[_Deferred] = []
+    title_locked = has_content = has_summary = False
     for c in item:
         tag = c.tag
         if not isinstance(tag, str):
@@ -680,8 +726,8 @@ def _fast_rss_item(item: Any, base: str) -> dict[str, Any]:
             continue
         if tag == "title":
             if not title_locked:
-                e["title"] = value = _fast_value(c)
-                title_locked = bool(value)
+                later.append(("set", _fast_checked(c), "title"))
+                title_locked = bool((c.text or "").strip())
         elif tag == "link":
             if c.attrib:
                 raise _Decline
@@ -693,14 +739,13 @@ def _fast_rss_item(item: Any, base: str) -> dict[str, Any]:
             if value:
                 link["href"] = value
         elif tag == "description":
-            if "summary" in e and not has_content:
+            if has_summary and not has_content:
                 raise _Decline
-            e["summary"] = _fast_value(c)
+            later.append(("set", _fast_checked(c), "summary"))
+            has_summary = True
         elif tag == _CONTENT_ENCODED:
-            has_content = True
-            value = _fast_value(c)
-            e.setdefault("content", []).append({"type": "text/html", "value": value})
-            e.setdefault("summary", value)
+            has_content = has_summary = True
+            later.append(("content", _fast_checked(c), "text/html"))
         elif tag == "guid":
             is_link = {k.lower(): v for k, v in c.attrib.items()}.get("ispermalink", "true") == "true"
             value = _fast_value(c, base if is_link else None)
@@ -708,37 +753,34 @@ def _fast_rss_item(item: Any, base: str) -> dict[str, Any]:
             if is_link:
                 e.setdefault("link", value)
         elif tag == "pubdate":
-            _set_date(e, "published", _fast_value(c))
+            later.append(("date", _fast_checked(c), "published"))
         elif tag == _DC + "date":
-            _set_date(e, "updated", _fast_value(c))
+            later.append(("date", _fast_checked(c), "updated"))
         elif tag in ("language", _DC + "language"):
-            e["language"] = _fast_value(c)
+            later.append(("set", _fast_checked(c), "language"))
         elif tag == "source":
-            src = {"href": c.get("url")} if c.get("url") is not None else {}
-            value = _fast_value(c)
-            if value:
-                src["title"] = value
-            e["source"] = src
+            later.append(("source", _fast_checked(c), "source"))
             title_locked = False
         else:
             raise _Decline
-    return e
+    return _fast_finish(e, later, base, skip)
 
 
-def _fast_atom(root: Any, url: str) -> tuple[Any, Any, str | None]:
+def _fast_atom(root: Any, url: str, skip: SkipFn | None = None) -> tuple[Any, Any, str | None]:
     feed: dict[str, Any] = {"title": _fast_title(root, _ATOM + "title", _ATOM + "entry")}
     lang = _fast_lang(root)
     if lang is not None:
         feed["language"] = lang
-    entries = [_fast_atom_entry(entry, url) for entry in root if entry.tag == _ATOM + "entry"]
+    entries = [_fast_atom_entry(entry, url, skip) for entry in root if entry.tag == _ATOM + "entry"]
     return feed, entries, "atom10"
 
 
-def _fast_atom_entry(entry: Any, base: str) -> dict[str, Any]:
+def _fast_atom_entry(entry: Any, base: str, skip: SkipFn | None = None) -> Any:   # an entry dict, or _LEFT_OUT
     if entry.attrib:
         raise _Decline
     e: dict[str, Any] = {}
-    title_locked = has_content = False
+    later: list[_Deferred] = []
+    title_locked = has_content = has_summary = False
     for c in entry:
         tag = c.tag
         if not isinstance(tag, str):
@@ -751,8 +793,8 @@ def _fast_atom_entry(entry: Any, base: str) -> dict[str, Any]:
             if c.get("type", "text").lower() not in _FAST_TEXT_TYPES:
                 raise _Decline
             if not title_locked:
-                e["title"] = value = _fast_value(c)
-                title_locked = bool(value)
+                later.append(("set", _fast_checked(c), "title"))
+                title_locked = bool((c.text or "").strip())
         elif tag == _ATOM + "link":
             attrs = {k.lower(): (v.lower() if k.lower() in ("rel", "type") else v) for k, v in c.attrib.items()}
             if "href" not in attrs or not isinstance(attrs["href"], str) or any(":" in k for k in attrs):
@@ -772,22 +814,20 @@ def _fast_atom_entry(entry: Any, base: str) -> dict[str, Any]:
             e["id"] = value
             e.setdefault("link", value)
         elif tag == _ATOM + "summary":
-            if "summary" in e and not has_content or c.get("type", "text").lower() not in _FAST_TEXT_TYPES:
+            if has_summary and not has_content or c.get("type", "text").lower() not in _FAST_TEXT_TYPES:
                 raise _Decline
-            e["summary"] = _fast_value(c)
+            later.append(("set", _fast_checked(c), "summary"))
+            has_summary = True
         elif tag == _ATOM + "content":
             kind = c.get("type", "text").lower()
             if kind not in _FAST_TEXT_TYPES or c.get("src") is not None or c.get("mode") is not None:
                 raise _Decline
-            has_content = True
-            value = _fast_value(c)
-            e.setdefault("content", []).append({"type": "text/html" if "html" in kind else "text/plain",
-                                                "value": value})
-            e.setdefault("summary", value)
+            has_content = has_summary = True
+            later.append(("content", _fast_checked(c), "text/html" if "html" in kind else "text/plain"))
         elif tag == _ATOM + "published":
-            _set_date(e, "published", _fast_value(c))
+            later.append(("date", _fast_checked(c), "published"))
         elif tag == _ATOM + "updated":
-            _set_date(e, "updated", _fast_value(c))
+            later.append(("date", _fast_checked(c), "updated"))
         else:
             raise _Decline
-    return e
+    return _fast_finish(e, later, base, skip)

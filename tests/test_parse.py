@@ -271,3 +271,34 @@ def test_fast_path_keeps_comments_and_instructions_out_of_values_by_declining():
                 + inner + b"</title><link>https://x.example/1</link></item></channel></rss>")
         assert parse_feed_fast(body, "https://x.example/rss") is None
         assert parse_feed(body, "https://x.example/rss").articles
+
+
+def test_fast_path_leaves_out_known_entries_without_reading_them():
+    # a changed feed's stored entries are left out by name (id, link); the fast path then computes
+    # none of their other values, and the entries it keeps are exactly those of a full reading
+    import glob
+
+    from monitor.parse import parse_feed_fast
+
+    files = glob.glob(str(Path(__file__).parent / "data" / "feeds" / "*")) + \
+        glob.glob(str(Path(__file__).resolve().parents[2] / "shared" / "feeds" / "realworld" / "news" / "*"))
+    seen = 0
+    for f in sorted(files):
+        body = Path(f).read_bytes()
+        full = parse_feed_fast(body, "https://example.org/feed.xml")
+        if full is None or len(full.articles) < 2:
+            continue
+        known = {(a.entry_id, a.link) for a in full.articles[::2]}
+        calls: list[tuple[str | None, str | None]] = []
+
+        def skip(entry_id, link, known=known, calls=calls):
+            calls.append((entry_id, link))
+            return (entry_id, link) in known
+
+        part = parse_feed_fast(body, "https://example.org/feed.xml", skip=skip)
+        assert len(calls) == len(set(calls)) >= len(full.articles)   # asked once per entry
+        assert part is not None
+        assert part.articles == tuple(a for a in full.articles if (a.entry_id, a.link) not in known), f
+        assert (part.title, part.lang, part.skipped) == (full.title, full.lang, full.skipped), f
+        seen += 1
+    assert seen >= 5
