@@ -36,6 +36,9 @@ HEAD_REVISION = "0004"   # the newest file in migrations/versions (a test checks
 SQLITE_CACHE_KIB = 512    # page cache per SQLite connection (SQLite's default is 2000)
 SQLITE_STATEMENT_CACHE = 32   # prepared statements kept per SQLite connection (pysqlite's default is 128)
 _MIGRATION_LOCK = 0x6D6F6E69  # "moni": PostgreSQL advisory lock key for schema upgrades
+# built once: a changed feed asks for its stored entry keys on every poll
+_KNOWN_KEYS = (select(t.articles.c.entry_key).where(t.articles.c.feed_id == bindparam("feed_id"))
+               .order_by(t.articles.c.id.desc()).limit(bindparam("limit")))
 
 
 def _redact_db_url(url: str) -> str:
@@ -283,10 +286,8 @@ class SqlStore(OutboxMixin):
     def known_entry_keys(self, feed_id: int, limit: int = 2000) -> frozenset[str]:
         """The keys of the feed's most recently stored entries: what a changed feed need not read
         again. Bounded: an entry beyond the limit is read once more and then ignored by the store."""
-        a = t.articles.c
         with self._tx() as s:
-            return frozenset(s.scalars(select(a.entry_key).where(a.feed_id == feed_id)
-                                       .order_by(a.id.desc()).limit(limit)))
+            return frozenset(s.scalars(_KNOWN_KEYS, {"feed_id": feed_id, "limit": limit}))
 
     def find_article(self, url: str) -> ArticleValue | None:
         """The stored article whose link (or canonical link) is ``url``, the most recent first."""
