@@ -129,6 +129,7 @@ async def poll_once(deps: Deps, *, all_feeds: bool = False) -> RunReport:
     outcomes: list[FeedOutcome] = []
     failures: list[_Failure] = []
     lost: list[int] = []   # feeds another process took over while they waited here
+    leases: dict[int, datetime] = {}   # feed id -> when this process's lease on it ends
     loop = asyncio.get_running_loop()
 
     exhausted = False
@@ -153,7 +154,13 @@ async def poll_once(deps: Deps, *, all_feeds: bool = False) -> RunReport:
             exhausted = not batch
             if batch and all_feeds:
                 after_id = max(f.id for f in batch)
-            queue.add(batch, lease_until)
+            # a later claim of a long round can meet feeds of this round again once their first lease
+            # has run out: still queued here, or failed earlier (failures are written at the end).
+            # Either way the newer lease is ours and the feed is not queued twice.
+            fresh = [f for f in batch if f.id not in leases]
+            for f in batch:
+                leases[f.id] = lease_until
+            queue.add(fresh)
         signal()
 
     def refill() -> None:
@@ -167,40 +174,40 @@ async def poll_once(deps: Deps, *, all_feeds: bool = False) -> RunReport:
                 polled_before=now if all_feeds else None, limit=batch_size, after_id=after_id))
             claiming.add_done_callback(functools.partial(landed, lease_until=at + lease))
 
-    async def next_feed() -> Queued | None:
+    async def next_feed() -> FeedState | None:
         nonlocal changed
         while True:
             if claim_error is not None:
                 raise claim_error
-            item = queue.start_any()
+            feed = queue.start_any()
             refill()
-            if item is not None:
-                return item
+            if feed is not None:
+                return feed
             if exhausted and claiming is None:
                 return None   # what is still queued belongs to busy hosts, whose workers go on with it
             if changed is None or changed.done():
                 changed = loop.create_future()
             await changed
 
-    async def still_ours(feed: FeedState, lease_until: datetime) -> bool:
-        at = deps.clock.now()
-        if lease_until - at >= must_cover:
+    async def still_ours(feed: FeedState) -> bool:
+        at, held = deps.clock.now(), leases[feed.id]
+        if held - at >= must_cover:
             return True
-        if await deps.call_store(deps.store.renew_lease, feed.id, lease_until, at + lease):
+        if await deps.call_store(deps.store.renew_lease, feed.id, held, at + lease):
+            leases[feed.id] = at + lease
             return True
         lost.append(feed.id)
         return False
 
     async def worker() -> None:
-        item = await next_feed()
-        while item is not None:
-            feed, lease_until = item
-            if await still_ours(feed, lease_until):
+        feed = await next_feed()
+        while feed is not None:
+            if await still_ours(feed):
                 outcomes.append(await _poll_feed(deps, feed, now, failures))
-            item = queue.next_same_host(feed)
-            if item is None:      # the host's slot is free again: an idle worker may take it
+            feed = queue.next_same_host(feed)
+            if feed is None:      # the host's slot is free again: an idle worker may take it
                 signal()
-                item = await next_feed()
+                feed = await next_feed()
             else:
                 refill()
 
@@ -223,9 +230,6 @@ async def poll_once(deps: Deps, *, all_feeds: bool = False) -> RunReport:
     return report
 
 
-Queued = tuple[FeedState, datetime]   # a leased feed waiting for a fetch, and when its lease ends
-
-
 class HostQueue:
     """Leased feeds waiting for a fetch, queued per host, with at most ``per_host`` fetches of one
     host in flight. Pure bookkeeping, no awaiting: :func:`poll_once`'s workers drive it.
@@ -239,22 +243,22 @@ class HostQueue:
     def __init__(self, per_host: int) -> None:
         self.per_host = per_host
         self.waiting = 0
-        self._queues: dict[str, deque[Queued]] = {}
+        self._queues: dict[str, deque[FeedState]] = {}
         self._active: dict[str, int] = {}
 
-    def add(self, feeds: Iterable[FeedState], lease_until: datetime) -> None:
+    def add(self, feeds: Iterable[FeedState]) -> None:
         for feed in feeds:
             host = _host(feed.url)
             q = self._queues.get(host)
             if q is None:
                 q = self._queues[host] = deque()
-            q.append((feed, lease_until))
+            q.append(feed)
             self.waiting += 1
 
     def active(self, host: str) -> int:
         return self._active.get(host, 0)
 
-    def start_any(self) -> Queued | None:
+    def start_any(self) -> FeedState | None:
         for host, q in self._queues.items():   # skips at most concurrency / per_host busy hosts
             n = self._active.get(host, 0)
             if n < self.per_host:
@@ -262,7 +266,7 @@ class HostQueue:
                 return self._pop(host, q)
         return None
 
-    def next_same_host(self, done: FeedState) -> Queued | None:
+    def next_same_host(self, done: FeedState) -> FeedState | None:
         host = _host(done.url)
         q = self._queues.get(host)
         if q:
@@ -274,12 +278,12 @@ class HostQueue:
             del self._active[host]
         return None
 
-    def _pop(self, host: str, q: deque[Queued]) -> Queued:
-        item = q.popleft()
+    def _pop(self, host: str, q: deque[FeedState]) -> FeedState:
+        feed = q.popleft()
         if not q:
             del self._queues[host]
         self.waiting -= 1
-        return item
+        return feed
 
 
 def _host(url: str) -> str:

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from monitor.pipeline import HostQueue
 from monitor.store import FeedState
-
-UNTIL = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def feed(i: int, host: str) -> FeedState:
@@ -15,13 +11,13 @@ def feed(i: int, host: str) -> FeedState:
                      last_modified=None, body_hash=None, consecutive_failures=0, is_new=False)
 
 
-def ids(*items):
-    return [item[0].id if item else None for item in items]
+def ids(*feeds):
+    return [f.id if f else None for f in feeds]
 
 
 def test_at_most_per_host_fetches_start_and_other_hosts_go_first():
     q = HostQueue(per_host=2)
-    q.add([feed(1, "a.example"), feed(2, "a.example"), feed(3, "a.example"), feed(4, "B.example")], UNTIL)
+    q.add([feed(1, "a.example"), feed(2, "a.example"), feed(3, "a.example"), feed(4, "B.example")])
     assert q.waiting == 4
     assert ids(q.start_any(), q.start_any(), q.start_any()) == [1, 2, 4]
     assert q.start_any() is None            # a.example is busy, b.example has nothing waiting
@@ -30,23 +26,22 @@ def test_at_most_per_host_fetches_start_and_other_hosts_go_first():
 
 def test_a_finished_fetch_hands_its_slot_to_the_next_feed_of_its_host_in_claim_order():
     q = HostQueue(per_host=1)
-    q.add([feed(i, "a.example") for i in range(1, 5)], UNTIL)
-    item = q.start_any()
+    q.add([feed(i, "a.example") for i in range(1, 5)])
+    f = q.start_any()
     order = []
-    while item is not None:
-        order.append(item[0].id)
-        assert item[1] == UNTIL               # each feed keeps the end of its lease
+    while f is not None:
+        order.append(f.id)
         assert q.start_any() is None          # the slot is never free in between
-        item = q.next_same_host(item[0])
+        f = q.next_same_host(f)
     assert order == [1, 2, 3, 4]
     assert q.active("a.example") == 0 and q.waiting == 0
-    q.add([feed(5, "a.example")], UNTIL)      # the freed slot is usable again
+    q.add([feed(5, "a.example")])             # the freed slot is usable again
     assert ids(q.start_any()) == [5]
 
 
 def test_hosts_start_in_the_order_their_first_waiting_feed_arrived():
     q = HostQueue(per_host=1)
-    q.add([feed(1, "a.example"), feed(2, "b.example"), feed(3, "a.example"), feed(4, "c.example")], UNTIL)
+    q.add([feed(1, "a.example"), feed(2, "b.example"), feed(3, "a.example"), feed(4, "c.example")])
     assert ids(q.start_any(), q.start_any(), q.start_any()) == [1, 2, 4]
     assert q.next_same_host(feed(2, "b.example")) is None    # b has nothing left: slot freed
     assert ids(q.next_same_host(feed(1, "a.example"))) == [3]

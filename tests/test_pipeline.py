@@ -268,3 +268,23 @@ def test_unchanged_feeds_are_recorded_within_a_second_not_at_the_end_of_the_roun
     other.close()
     # when the last feed was fetched, the first ones' new schedules were already in the database
     assert all(seen[u] != before[u] for u in order[:2]), (order, seen, before)
+
+
+def test_a_feed_that_failed_early_in_a_long_round_is_not_fetched_again_in_it(feed_server, receiver, sqlite_url,
+                                                                              clock):
+    # failures are written at the end of the round; in a round longer than the lease a later claim
+    # finds the failed feed due and unleased again
+    paths = [f"/r{i}.xml" for i in range(30)]
+    urls = [feed_server.add(p, b"oops", status=500, etag=False) if i == 0 else feed_server.add(p, _TINY_FEED % (i, i))
+            for i, p in enumerate(paths)]
+    s = settings(urls, receiver, sqlite_url, polling={"max_age_days": 100_000, "timeout_seconds": 10,
+                                                      "concurrency": 1, "per_host_concurrency": 1})
+    feed_server.on_request = lambda path: clock.advance(seconds=30)
+
+    async def scenario():
+        async with make_monitor(s, clock=clock, parse_workers=0) as m:
+            return await m.poll()
+
+    report = run(scenario())
+    assert [feed_server.hits[p] for p in paths] == [1] * 30
+    assert len(report.feeds) == 30 and len(report.failed) == 1
