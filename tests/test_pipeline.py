@@ -174,6 +174,17 @@ _TINY_FEED = (b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title
               b'<guid>%d</guid></item></channel></rss>')
 
 
+def _tiny_feeds(feed_server, prefix, n):
+    paths = [f"/{prefix}{i}.xml" for i in range(n)]
+    return paths, [feed_server.add(p, _TINY_FEED % (i, i)) for i, p in enumerate(paths)]
+
+
+def _one_fetch_at_a_time(urls, receiver, db_url):
+    """One worker, one fetch at a time; a 10 s deadline, so a lease of 2 x 10 + 30 = 50 s."""
+    return settings(urls, receiver, db_url, polling={"max_age_days": 100_000, "timeout_seconds": 10,
+                                                     "concurrency": 1, "per_host_concurrency": 1})
+
+
 def test_per_host_limit_holds_and_a_busy_host_never_holds_up_another(feed_server, receiver, sqlite_url, clock):
     # two host names for the same loopback server: 127.0.0.1 and localhost, every answer slow
     per_host, n = 2, 8
@@ -207,10 +218,8 @@ def test_a_feed_waiting_past_its_lease_is_renewed_or_left_to_the_worker_that_too
 
     from monitor.store.sql import SqlStore
 
-    paths = [f"/l{i}.xml" for i in range(6)]
-    urls = [feed_server.add(p, _TINY_FEED % (i, i)) for i, p in enumerate(paths)]
-    s = settings(urls, receiver, db_url, polling={"max_age_days": 100_000, "timeout_seconds": 10,
-                                                  "concurrency": 1, "per_host_concurrency": 1})
+    paths, urls = _tiny_feeds(feed_server, "l", 6)
+    s = _one_fetch_at_a_time(urls, receiver, db_url)
     other = SqlStore(s.database_url)
     taken: list[int] = []
 
@@ -240,10 +249,8 @@ def test_unchanged_feeds_are_recorded_within_a_second_not_at_the_end_of_the_roun
     # run out, free) to every other worker in the meantime
     from monitor.store.sql import SqlStore
 
-    paths = [f"/u{i}.xml" for i in range(4)]
-    urls = [feed_server.add(p, _TINY_FEED % (i, i)) for i, p in enumerate(paths)]
-    s = settings(urls, receiver, sqlite_url, polling={"max_age_days": 100_000, "timeout_seconds": 10,
-                                                      "concurrency": 1, "per_host_concurrency": 1})
+    paths, urls = _tiny_feeds(feed_server, "u", 4)
+    s = _one_fetch_at_a_time(urls, receiver, sqlite_url)
     other = SqlStore(s.database_url)
     seen: dict[str, object] = {}
     order: list[str] = []
@@ -277,8 +284,7 @@ def test_a_feed_that_failed_early_in_a_long_round_is_not_fetched_again_in_it(fee
     paths = [f"/r{i}.xml" for i in range(30)]
     urls = [feed_server.add(p, b"oops", status=500, etag=False) if i == 0 else feed_server.add(p, _TINY_FEED % (i, i))
             for i, p in enumerate(paths)]
-    s = settings(urls, receiver, sqlite_url, polling={"max_age_days": 100_000, "timeout_seconds": 10,
-                                                      "concurrency": 1, "per_host_concurrency": 1})
+    s = _one_fetch_at_a_time(urls, receiver, sqlite_url)
     feed_server.on_request = lambda path: clock.advance(seconds=30)
 
     async def scenario():
