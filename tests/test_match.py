@@ -179,6 +179,14 @@ NEGATIVES = [
     ("en", "background", "OpenAI's GPT-5 launch draws mixed reviews",
      "The startup, which recently raised $40 billion, says the model is safer."),
     ("en", "unrelated", "Stripe's tender offer values the payments firm at $91 billion", ""),
+    # the title names the entity but its money is another subject's: the summary goes on about that subject
+    ("en", "rival, unnamed summary", "Anthropic raises $13 billion, rivaling OpenAI", "The Claude maker is now valued at $183 billion."),
+    ("en", "rival, reference", "xAI closes $10 billion round to take on OpenAI", "The company is now valued at $200 billion."),
+    ("en", "rival, possessive", "Perplexity raises $500 million in challenge to OpenAI", "Its valuation has tripled to $9 billion."),
+    ("fr", "rival, reference", "Anthropic lève 13 milliards de dollars face à OpenAI",
+     "La start-up est désormais valorisée 183 milliards de dollars."),
+    ("de", "rival, reference", "Mistral sammelt 1,7 Milliarden Euro ein, um mit OpenAI zu konkurrieren",
+     "Das Unternehmen wird nun mit 11,7 Milliarden Euro bewertet."),
     ("fr", "unrelated", "LVMH : le chiffre d'affaires recule de 4 %", ""),
 ]
 

@@ -478,7 +478,12 @@ def _analyze(t_text: str, t_fold: str, s_text: str, s_fold: str, topic: Topic, p
     forward = named and not title_named
     prev_core = False
     named_before = False
+    others_title: bool | None = None   # known once the title's sentences are read
     for s in both:
+        if s.part == "summary" and others_title is None:
+            others_title = _title_money_is_others(title)
+            if others_title:  # the summary's "the company", "its" and unnamed sentences are about that other subject
+                prev_core = named_before = False
         seen_core = prev_core
         core = False
         for m in s.mentions:
@@ -490,7 +495,7 @@ def _analyze(t_text: str, t_fold: str, s_text: str, s_fold: str, topic: Topic, p
             core = core or m.core
             named_before = named_before or (m.core and m.term.role in _NAME_ROLES)
         s.core = prev_core = core
-        implicit = s.part == "summary" and not s.mentions and title_core
+        implicit = s.part == "summary" and not s.mentions and title_core and not others_title
         s.implicit = implicit
         if s.part == "title" or s.mentions or implicit:
             _live_cues(s, kinds)
@@ -501,6 +506,17 @@ def _analyze(t_text: str, t_fold: str, s_text: str, s_fold: str, topic: Topic, p
     an.title_other = pre.get("t_other")
     _decide(an, topic)
     return an
+
+
+def _title_money_is_others(title: list[Sentence]) -> bool:
+    """Does the title report someone else's money and none of the entity's?
+
+    "Anthropic raises $13B, rivaling OpenAI": the title names the entity, but its money belongs
+    to another subject, so a summary sentence that names nobody ("The Claude maker is now valued
+    at $183B") goes on about that subject, not about the entity.
+    """
+    return (any(c.why in _OTHERS_MONEY for s in title for c in s.cues)
+            and not any(s.live for s in title))
 
 
 def _read_other_news(an: Analysis, topic: Topic) -> None:
