@@ -34,6 +34,7 @@ def check(title: str, summary: str = "", topic: Topic = OPENAI) -> Match:
 # ------------------------------------------------------------------ positives, per language
 
 POSITIVES = [
+    ("en", "OpenAI employees can sell $10 billion in stock to SoftBank and others", ""),  # an amount inside "sell ... stock"
     ("en", "OpenAI bags $10 billion from new backers in latest mega-round", ""),
     ("en", "ChatGPT maker is said to be seeking fresh funds at a $300 billion valuation", ""),
     ("en", "OpenAI's revenue run-rate tops $13 billion, people briefed say", ""),

@@ -47,7 +47,7 @@ CUES: dict[str, dict[str, list[str]]] = {
             "shares from current and former", "stock owned by its current", "shares held by current",
             "sell shares", "sold shares", "sell stock", "sold stock", "sell* $ of stock", "sell* $ of shares",
             "sold $ of shares", "sold $ of stock", "sell* $ in shares", "sold $ in shares", "cash out",
-            r"re:(?<![a-z])(?:sell|sells|selling|sold|offload\w*|unload\w*|cash\w* in) (?:[\w'-]+ ){0,5}?"
+            r"re:(?<![a-z])(?:sell|sells|selling|sold|offload\w*|unload\w*|cash\w* in) (?:[\w'$€£¥.,-]+ ){0,5}?"
             r"(?:shares|stock|stakes|holdings|equity)(?![a-z])",
             "existing shares",
         ],
