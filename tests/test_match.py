@@ -170,6 +170,8 @@ NEGATIVES = [
      "La start-up française est désormais valorisée à près de 6 milliards d'euros."),
     ("es", "former staff", "La startup de Mira Murati, exdirectiva de OpenAI, capta 2.000 millones", ""),
     ("ja", "former staff", "元オープンAI幹部のスタートアップ、20億ドル調達", ""),
+    ("ja", "former staff", "オープンAIの元幹部が新会社、10億ドル調達", ""),
+    ("zh", "former staff", "OpenAI的前首席技术官创立的公司融资20亿美元", ""),
     ("pt", "pricing", "OpenAI lança ChatGPT Go no Brasil por R$ 39,99 por mês", ""),
     ("zh", "acquisition", "OpenAI以65亿美元收购io公司", ""),
     ("nl", "office", "OpenAI opent kantoor in Amsterdam", ""),
@@ -443,6 +445,9 @@ def test_money_of_others(lang: str, why: str, title: str, summary: str) -> None:
 
 
 INDIRECT_POSITIVES = [
+    # the title's money word opens it and names no other subject: the summary's "la start-up" is the entity
+    ("fr", "Les investisseurs se bousculent pour entrer au capital d'OpenAI",
+     "La start-up serait valorisée 500 milliards de dollars."),
     ("en", "OpenAI now rakes in roughly $1.5 billion every month", ""),
     ("en", "The ChatGPT maker is making about $20 billion a year, its finance chief says", ""),
     ("en", "Employees of the company behind ChatGPT will be allowed to offload some of their stock", ""),

@@ -513,9 +513,12 @@ def _title_money_is_others(title: list[Sentence]) -> bool:
 
     "Anthropic raises $13B, rivaling OpenAI": the title names the entity, but its money belongs
     to another subject, so a summary sentence that names nobody ("The Claude maker is now valued
-    at $183B") goes on about that subject, not about the entity.
+    at $183B") goes on about that subject, not about the entity. Only a cue with words before it
+    counts: one that opens the title ("Les investisseurs se bousculent pour entrer au capital
+    d'OpenAI") names no other subject.
     """
-    return (any(c.why in _OTHERS_MONEY for s in title for c in s.cues)
+    return (any(c.why in _OTHERS_MONEY and not _GAP_ARTICLE.fullmatch(s.text, s.start, c.start)
+                for s in title for c in s.cues)
             and not any(s.live for s in title))
 
 

@@ -366,7 +366,7 @@ NOT_SUBJECT_AFTER: list[str] = [
     " kauft", " übernimmt", " zahlt", " investeert", " koopt", "'s startup fund", " start-up fund",
     " ventures", " venture fund", "'s venture", " ex-", "-alumni", " mafia", "'s former chief",
     "前员工", "前高管", "前研究员", "前首席", "前员工创立", "元社員", "元幹部", "元研究者", "幹部", "社員", "研究者",
-    "出身者",
+    "出身者", "の元", "的前",   # "OpenAIの元幹部", "OpenAI的前高管": its former people
     "最主要的竞争对手", "的竞争对手", "竞争对手", "的对手", "对手", "のライバル", "に対抗", "出身", "元幹部",
     "-style", " style", " killer",
     "を追う", "を追い", "を猛追", "に迫る", "に迫り", "に挑む", "に挑み", "に並ぶ", "に次ぐ", "を上回", "を超え", "超え",
