@@ -25,15 +25,20 @@ from monitor.fetch import Fetcher
 from monitor.normalize import redact_url
 from monitor.sinks import Sink
 from monitor.store import FeedState, FetchMeta
+from monitor.stories.decide import MAX_GAP_HOURS
 from monitor.stories.index import StoryIndex
 from monitor.types import FeedOutcome, RunReport
-from monitor.worker import ProcessedFeed
+from monitor.worker import FUTURE_SLACK, ProcessedFeed
 
 log = logging.getLogger(__name__)
 
 # (body, final url, content type, feed name, now) -> parsed, matched and keyed items (off the loop)
 ProcessFn = Callable[[bytes, str, str, str, datetime, frozenset[str]], Awaitable[ProcessedFeed]]
-STORY_WINDOW = timedelta(days=7)
+# the widest gap in published time at which two articles may still be one story (the decision's
+# MAX_GAP_HOURS plus a day of slack for date-only values), plus the day a published date may run
+# ahead of the time it was stored: the store compares a newcomer, however late it arrives, with
+# every story it could join (SqlStore.record_items)
+STORY_WINDOW = timedelta(hours=MAX_GAP_HOURS + 24) + FUTURE_SLACK
 UNCHANGED_FLUSH = timedelta(seconds=1)   # the longest an unchanged feed's new schedule waits to be written
 MAX_FEED_BACKOFF = timedelta(hours=6)
 
@@ -47,8 +52,20 @@ class Metrics:
     last_successful_poll_at: datetime | None = None
 
     def inc(self, name: str, value: float = 1, **labels: str) -> None:
-        key = name + ("{" + ",".join(f'{k}="{v}"' for k, v in sorted(labels.items())) + "}" if labels else "")
+        key = series(name, **labels)
         self.counters[key] = self.counters.get(key, 0) + value
+
+
+def series(name: str, **labels: str) -> str:
+    """One Prometheus series: ``name{label="value",…}``, labels sorted, values escaped as the text
+    format asks (``\\``, ``"``, line feed), so a feed's name or URL cannot break the exposition."""
+    if not labels:
+        return name
+    return name + "{" + ",".join(f'{k}="{_escape_label(v)}"' for k, v in sorted(labels.items())) + "}"
+
+
+def _escape_label(value: str) -> str:
+    return str(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
 @dataclass
@@ -377,7 +394,7 @@ async def _record_failures(deps: Deps, failures: list[_Failure], now: datetime, 
             log.warning("feed failed id=%s feed=%s reason=%s%s failures=%d retry_in=%ds", f.feed.id,
                         redact_url(f.feed.url), f.reason, f" status={status}" if status else "", failures_n,
                         delay.total_seconds())
-        deps.metrics.inc("monitor_feed_errors_total", reason=f.reason)
+        deps.metrics.inc("monitor_feed_errors_total", feed=redact_url(f.feed.url), reason=f.reason)
         message = str(f.error) if str(f.error).startswith(f.reason) else f"{f.reason}: {f.error}"
         rows.append((f.feed.id, message[:500], now + delay, not outage))
     try:

@@ -21,6 +21,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 from monitor.app import Monitor
 from monitor.due import cron_trigger, last_missed_fire
 from monitor.errors import MonitorError
+from monitor.normalize import redact_url
+from monitor.pipeline import series
 
 log = logging.getLogger(__name__)
 STOP_TIMEOUT = 8.0
@@ -53,6 +55,7 @@ class Daemon:
         now = deps.clock.now()
         try:
             stats = await deps.call_store(deps.store.stats)
+            failing = await deps.call_store(deps.store.failing_feeds)
         except MonitorError as e:
             log.error("could not read the database for health: %s", e)
             return
@@ -66,6 +69,11 @@ class Daemon:
                 (now - stats.oldest_pending).total_seconds() if stats.oldest_pending else 0.0,
             "monitor_seconds_since_successful_poll": silent,
         }
+        for url, count, error_since in failing:   # per feed, by redacted URL (never a secret in a label)
+            feed = redact_url(url)
+            self._last_gauges[series("monitor_feed_consecutive_failures", feed=feed)] = count
+            self._last_gauges[series("monitor_feed_failing_since_seconds", feed=feed)] = max(
+                0.0, (now - error_since).total_seconds())
         dead = stats.feeds > 0 and silent > self.settings.polling.dead_man_hours * 3600
         if dead and not self._dead:
             log.error("dead-man alert: no feed has been polled successfully for %.1f hours", silent / 3600)

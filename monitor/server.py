@@ -14,12 +14,44 @@ from monitor.pipeline import Metrics
 log = logging.getLogger(__name__)
 
 
+HELP = {
+    "monitor_polls_total": "Poll rounds run by this process.",
+    "monitor_feed_polls_total": "Feed polls (fetches) by this process.",
+    "monitor_feed_not_modified_total": "Feed polls answered 304 Not Modified.",
+    "monitor_feed_errors_total": "Failed feed polls, by feed (redacted URL) and reason.",
+    "monitor_network_outages_total": "Poll rounds judged a network outage (feeds not backed off).",
+    "monitor_articles_new_total": "New articles stored.",
+    "monitor_matches_total": "New topic matches.",
+    "monitor_stories_new_total": "New stories.",
+    "monitor_deliveries_total": "Digest runs sent or failed, by sink and outcome.",
+    "monitor_delivery_alerts_total": "Delivery alerts raised, by sink and kind.",
+    "monitor_dead_man_alerts_total": "Dead-man alerts raised by this process.",
+    "monitor_feeds": "Enabled feeds.",
+    "monitor_feeds_failing": "Enabled feeds whose consecutive failure count is above zero.",
+    "monitor_feed_consecutive_failures": "Consecutive failed polls of a failing feed (redacted URL).",
+    "monitor_feed_failing_since_seconds": "Seconds since a failing feed's current run of failures began.",
+    "monitor_articles": "Articles in the database.",
+    "monitor_stories": "Stories in the database.",
+    "monitor_pending_deliveries": "Deliveries not yet accepted by their sink.",
+    "monitor_oldest_pending_delivery_age_seconds": "Age of the oldest pending delivery (0 when none).",
+    "monitor_seconds_since_successful_poll": "Seconds since any feed was last polled successfully.",
+    "monitor_dead_man": "1 while the dead-man alert is raised.",
+}
+
+
 def render_metrics(metrics: Metrics, gauges: dict[str, float]) -> str:
+    """Prometheus text format 0.0.4: each family once, with ``# HELP`` and ``# TYPE``."""
+    families: dict[str, tuple[str, list[str]]] = {}
+    for kind, values in (("counter", metrics.counters), ("gauge", gauges)):
+        for key, value in sorted(values.items()):
+            name = key.partition("{")[0]
+            families.setdefault(name, (kind, []))[1].append(f"{key} {value:g}")
     lines = []
-    for key, value in sorted(metrics.counters.items()):
-        lines.append(f"{key} {value:g}")
-    for key, value in sorted(gauges.items()):
-        lines.append(f"{key} {value:g}")
+    for name, (kind, samples) in sorted(families.items()):
+        if name in HELP:
+            lines.append(f"# HELP {name} {HELP[name]}")
+        lines.append(f"# TYPE {name} {kind}")
+        lines.extend(samples)
     return "\n".join(lines) + "\n"
 
 

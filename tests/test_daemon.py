@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import socket
-import time
 
 import httpx
 
 from monitor.app import make_monitor
+from monitor.pipeline import Metrics, series
 from monitor.scheduler import Daemon
+from monitor.server import render_metrics
 from tests.helpers import serve_fixtures, settings
 from tests.test_cli import _start_daemon, _stop, _wait, config_dict, write_config
 
@@ -70,9 +72,39 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+# one sample line of the Prometheus text format: name, optional {label="escaped value",...}, value
+_SAMPLE = re.compile(r'[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\\n]|\\[\\"n])*",?)*\})? \S+')
+
+
+def _check_exposition(text: str) -> dict[str, str]:
+    """Every line is a sample or a comment, every family has one ``# TYPE``; returns the types."""
+    types: dict[str, str] = {}
+    for line in text.splitlines():
+        if line.startswith("# TYPE "):
+            _, _, name, kind = line.split(" ")
+            assert name not in types, f"family declared twice: {name}"
+            types[name] = kind
+        elif not line.startswith("# HELP "):
+            assert _SAMPLE.fullmatch(line), line
+            assert line.partition("{")[0].partition(" ")[0] in types, f"sample before its # TYPE: {line}"
+    return types
+
+
+def test_metric_label_values_are_escaped():
+    m = Metrics()
+    m.inc("monitor_feed_errors_total", feed='http://x.example/a"b\\c\nd', reason="http_status")
+    text = render_metrics(m, {series("monitor_feed_consecutive_failures", feed='q"'): 3})
+    assert 'monitor_feed_errors_total{feed="http://x.example/a\\"b\\\\c\\nd",reason="http_status"} 1' in text
+    assert 'monitor_feed_consecutive_failures{feed="q\\""} 3' in text
+    assert _check_exposition(text) == {"monitor_feed_errors_total": "counter",
+                                       "monitor_feed_consecutive_failures": "gauge"}
+
+
 def test_run_serves_healthz_and_metrics(tmp_path, feed_server, receiver):
     port = _free_port()
     urls = serve_fixtures(feed_server)
+    # a failing feed whose URL carries a secret: per-feed metrics name it redacted
+    urls.append(feed_server.add("/broken.xml?token=SUPERSECRET42", b"oops", status=500, etag=False))
     d = config_dict(urls, receiver, f"sqlite:///{tmp_path / 'm.db'}", server={"listen": f"127.0.0.1:{port}"},
                     polling={"max_age_days": 100000, "tick_seconds": 1})
     c = write_config(tmp_path / "c.toml", d)
@@ -85,12 +117,25 @@ def test_run_serves_healthz_and_metrics(tmp_path, feed_server, receiver):
                 return False
 
         assert _wait(ready, 45), "health never became ok"
-        time.sleep(1.5)  # one tick later the gauges are filled
-        metrics = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=2).text
+        feed = f"http://127.0.0.1:{feed_server.port}/broken.xml?token=…"
+
+        def scrape():
+            return httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=2).text
+
+        assert _wait(lambda: "monitor_feed_consecutive_failures{" in scrape(), 30), scrape()
+        metrics = scrape()
         for name in ("monitor_polls_total", "monitor_articles_new_total", "monitor_feeds ",
                      "monitor_pending_deliveries", "monitor_oldest_pending_delivery_age_seconds",
-                     "monitor_dead_man 0"):
+                     "monitor_dead_man 0", "monitor_feeds_failing 1",
+                     f'monitor_feed_errors_total{{feed="{feed}",reason="http_status"}} 1',
+                     f'monitor_feed_consecutive_failures{{feed="{feed}"}} 1',
+                     f'monitor_feed_failing_since_seconds{{feed="{feed}"}} '):
             assert name in metrics, name
+        assert "SUPERSECRET42" not in metrics
+        types = _check_exposition(metrics)
+        assert types["monitor_feed_errors_total"] == "counter" and types["monitor_feeds_failing"] == "gauge"
+        assert types["monitor_feed_consecutive_failures"] == "gauge"
+        assert "# HELP monitor_feed_failing_since_seconds " in metrics
         assert httpx.get(f"http://127.0.0.1:{port}/nope", timeout=2).status_code == 404
     finally:
         code, err = _stop(proc)

@@ -259,8 +259,15 @@ class SqlStore(OutboxMixin):
                      story_window: timedelta) -> RecordResult:
         """Store a successful poll in one transaction: feed state, new articles, their matches,
         stories and pending deliveries. Items already stored (same feed entry, or same canonical
-        URL from any feed) are ignored."""
+        URL from any feed) are ignored.
+
+        ``story_window`` is the widest gap in published time at which two articles may still be
+        one story. A new article is compared with the stories last seen within that window of its
+        own published time (its first-seen time when undated), however late it arrives: a source
+        polled weeks after its story was delivered still joins it instead of making a new story
+        that would be delivered again (see :func:`_stories_since`)."""
         new_articles = new_matches = new_stories = 0
+        since = _stories_since(items, now, story_window)
         with self._tx() as s:
             values: dict[str, Any] = {"etag": meta.etag, "last_modified": meta.last_modified,
                                       "body_hash": meta.body_hash}
@@ -272,7 +279,7 @@ class SqlStore(OutboxMixin):
                 for match, features in item.matches:
                     new_matches += 1
                     new_stories += self._file_match(s, article_id, item, match, features, now, stories, routes,
-                                                    story_window, batch)
+                                                    since, batch)
             batch.flush(self, s, now)
             next_poll_at, rhythm = schedule(new_articles) if callable(schedule) else (schedule, None)
             values.update(_success(now, next_poll_at))
@@ -333,13 +340,13 @@ class SqlStore(OutboxMixin):
 
     def _file_match(self, s: Connection, article_id: int, item: NewItem, match: Any,
                     features: Mapping[str, Any], now: datetime, stories: StoryIndexFactory, routes: Routes,
-                    window: timedelta, batch: _MatchBatch) -> int:
+                    since: datetime, batch: _MatchBatch) -> int:
         topic = match.topic
         indexes = batch.indexes
         if topic not in indexes:
             if self.dialect == "postgresql":  # serialize story assignment per topic across workers
                 s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": zlib.crc32(topic.encode())})
-            indexes[topic] = stories(self._recent_stories(s, topic, now - window))
+            indexes[topic] = stories(self._recent_stories(s, topic, since))
         index = indexes[topic]
         story_id = index.assign(features)
         created = 0
@@ -384,6 +391,17 @@ class SqlStore(OutboxMixin):
                 oldest_pending=s.scalar(select(func.min(t.deliveries.c.created_at)).where(t.deliveries.c.status == "pending")),
                 last_success=s.scalar(select(func.max(t.feeds.c.last_success_at)).where(t.feeds.c.enabled.is_(True))))
 
+    def failing_feeds(self) -> list[tuple[str, int, datetime]]:
+        """``(url, consecutive failures, failing since)`` of the enabled feeds whose last poll
+        failed, oldest failure first (failures during a network outage are not counted but the
+        feed still shows, with its count unchanged)."""
+        f = t.feeds.c
+        with self._tx() as s:
+            rows = s.execute(select(f.url, f.consecutive_failures, f.error_since)
+                             .where(f.enabled.is_(True), f.error_since.is_not(None))
+                             .order_by(f.error_since, f.id)).all()
+            return [(r.url, r.consecutive_failures, r.error_since) for r in rows]
+
     def source_health(self, now: datetime, *, failing_for: timedelta, silent_factor: float = 10,
                       silent_min: timedelta = timedelta(days=7)) -> list[str]:
         """Short notes on enabled feeds failing for longer than ``failing_for`` and feeds silent far
@@ -401,6 +419,19 @@ class SqlStore(OutboxMixin):
                         notes.append(f"{label}: nothing new for {quiet.days} days (usually every "
                                       f"{f.avg_new_gap_seconds / 3600:.1f} h)")
         return notes
+
+
+def _stories_since(items: Sequence[NewItem], now: datetime, gap: timedelta) -> datetime:
+    """The oldest ``last_seen`` a stored story may have and still take one of ``items``.
+
+    A story's ``last_seen`` is the time its latest member was stored, which is never earlier than
+    that member's published time (the pipeline stores dates in the future as the first-seen time,
+    and ``gap`` covers the slack it allows), so a story whose members were published within
+    ``gap`` of a newcomer was last seen after the newcomer's published time minus ``gap``. Only
+    deliverable items set the bound: an item too old to be delivered is clustered among the same
+    candidates, best effort, instead of reading back years of stories for a feed's first poll."""
+    times = [min(i.article.published or now, now) for i in items if i.matches and i.deliverable]
+    return min(times, default=now) - gap
 
 
 class _MatchBatch:
