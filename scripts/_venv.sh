@@ -13,7 +13,8 @@ fi
 stamp="$VENV/.monitor-installed-$(cat "$ROOT/pyproject.toml" "$ROOT/setup.py" "$ROOT/monitor/_native.py" \
   "$ROOT"/monitor/match/{text,money,termset,_values,engine}.py \
   "$ROOT"/monitor/stories/{text,money,decide,cluster}.py | sha256sum | cut -c1-16)${extra:+-$extra}"
-if [ ! -f "$stamp" ]; then
+# an install with the dev extra holds everything the plain one needs: scripts/run after scripts/test reuses it
+if [ ! -f "$stamp" ] && ! { [ -z "$extra" ] && [ -f "$stamp-dev" ]; }; then
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip >/dev/null 2>&1 || true
   spec="$ROOT"
   [ -n "$extra" ] && spec="$ROOT[$extra]"
