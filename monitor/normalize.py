@@ -129,18 +129,25 @@ def _has_combining(text: str) -> bool:
 
 # ---- URLs -------------------------------------------------------------------------------------
 
+# Parameters that exist only to attribute a click or a share (click ids, campaign and newsletter
+# tags, paywall and consent round-trips, AMP rendition flags): never part of an article's identity.
 TRACKING_PARAMS = frozenset({
     "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "mc_cid", "mc_eid",
     "guccounter", "guce_referrer", "guce_referrer_sig", "smid", "smtyp", "cmpid", "ocid",
-    "ref", "ref_src", "ref_url", "referrer", "src", "source", "via", "igshid", "_ga", "_gl",
-    "mkt_tok", "trk", "sr_share", "taid", "soc_src", "soc_trk", "ito", "icid", "ns_mchannel",
-    "ns_source", "ns_campaign", "ns_linkname", "ns_fee", "cid", "s_cid", "at_medium", "at_campaign",
-    "output", "outputtype", "amp", "amp_js_v", "usqp", "partner", "tpcc", "ftag", "xtor",
-    # share links, paywall and syndication markers that never select a different article
-    "referringsource", "embedded-checkout", "sref", "cmp", "mod", "rss", "ncid", "spm",
-    "share", "shared", "sh", "si", "_hsenc", "_hsmi", "hsctatracking", "oly_enc_id", "oly_anon_id",
-    "vero_id", "rb_clickid", "ck_subscriber_id", "__twitter_impression", "mbid", "ceid", "oc",
-    "leadsource", "assettype", "traffic_source", "feedtype", "feedname", "intcmp", "int_source",
+    "ref_src", "ref_url", "igshid", "_ga", "_gl", "mkt_tok", "trk", "sr_share", "taid", "soc_src",
+    "soc_trk", "ito", "icid", "ns_mchannel", "ns_source", "ns_campaign", "ns_linkname", "ns_fee", "s_cid",
+    "at_medium", "at_campaign", "amp", "amp_js_v", "usqp", "tpcc", "ftag", "xtor",
+    "referringsource", "embedded-checkout", "sref", "ncid", "spm", "_hsenc", "_hsmi", "hsctatracking",
+    "oly_enc_id", "oly_anon_id", "vero_id", "rb_clickid", "ck_subscriber_id", "__twitter_impression",
+    "mbid", "ceid", "leadsource", "traffic_source", "intcmp", "int_source",
+})
+# Generic names that sites also use for tracking ("?src=rss", "?cid=nl", "?share=x") but that a
+# script may read to choose the article or its content ("article.php?cid=123"): dropped only where
+# the path already names one article (see :func:`_path_names_article`), kept otherwise, so two
+# articles are never collapsed into one (a missed merge is the lesser error).
+AMBIGUOUS_PARAMS = frozenset({
+    "cid", "source", "src", "ref", "referrer", "via", "output", "outputtype", "partner", "mod", "rss",
+    "share", "shared", "sh", "si", "oc", "cmp", "assettype", "feedtype", "feedname",
 })
 _TRACKING_PREFIXES = ("utm_", "at_", "hsa_", "pk_", "mtm_", "wt.", "wt_", "ga_", "trk_")
 _DROP_HOST_PREFIXES = ("www.", "m.", "amp.", "mobile.")
@@ -312,7 +319,9 @@ def _canonical_once(url: str) -> str | None:
         if m:  # locale parameters (hl, gl, ceid, oc) do not change the article
             return f"https://news.google.com/articles/{m.group(1)}"
     path = _canonical_path(parts.path or "/")
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k, v)]
+    names_article = _path_names_article(path)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+             if not _is_tracking(k, v, names_article)]
     query.sort()
     return urlunsplit(("https", host, path, urlencode(query), ""))
 
@@ -356,11 +365,32 @@ def _normalise_escape(m: re.Match[str]) -> str:
     return ch if ch in _UNRESERVED else "%" + m.group(1).upper()
 
 
-def _is_tracking(key: str, value: str) -> bool:
+def _is_tracking(key: str, value: str, path_names_article: bool) -> bool:
     k = key.lower()
     if k in TRACKING_PARAMS or k.startswith(_TRACKING_PREFIXES):
         return True
+    if path_names_article and k in AMBIGUOUS_PARAMS:
+        return True
     return not k and not value
+
+
+def _path_names_article(path: str) -> bool:
+    """True when the last path segment names one article by itself: a slug of three words or more
+    (``/2025/03/31/openai-closes-round``) or a number of four digits or more (``/news/12345678``,
+    ``…/articleshow/110123456.cms``), and it is not a script that reads its query (``article.php``,
+    ``.asp(x)``, ``.jsp``, ``.cgi``…). Then a query can only add tracking or pick a rendition, and
+    the generic names of :data:`AMBIGUOUS_PARAMS` are dropped; elsewhere (``/story?id=5&src=rss``,
+    ``/article.php?cid=123``) they are kept."""
+    last = path.rstrip("/").rsplit("/", 1)[-1]
+    if not last or _SCRIPT.search(last):
+        return False
+    stem = _PAGE_SUFFIX.sub("", last)
+    return bool(_LONG_NUMBER.search(stem)) or len([w for w in re.split(r"[-_+]", stem) if w]) >= 3
+
+
+_SCRIPT = re.compile(r"\.(php\d?|aspx?|jsp|jspx|cgi|pl|cfm|do|action|dll|exe)$", re.I)
+_PAGE_SUFFIX = re.compile(r"\.(s?html?|cms|ece|xml)$", re.I)
+_LONG_NUMBER = re.compile(r"\d{4,}")
 
 
 def _as_http_target(value: str | None) -> str | None:

@@ -74,6 +74,49 @@ def test_different_articles_stay_different() -> None:
     assert canonical_url("https://example.com/a") != canonical_url("https://example.org/a")
 
 
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        # a script reads its query: content ids under generic names select different articles
+        ("https://example.com/article.php?cid=123", "https://example.com/article.php?cid=124"),
+        ("https://example.com/news.asp?src=2025-06-11&id=7", "https://example.com/news.asp?src=2025-06-12&id=7"),
+        ("https://example.com/story?id=5&source=40", "https://example.com/story?id=5&source=41"),
+        ("https://example.com/view?output=12&si=3", "https://example.com/view?output=12&si=4"),
+        ("https://example.com/read?partner=a&mod=1&oc=2&sh=3&share=4", "https://example.com/read?partner=a&mod=1&oc=2&sh=3&share=5"),
+    ],
+)
+def test_ambiguous_parameters_stay_where_the_path_does_not_name_an_article(a: str, b: str) -> None:
+    assert canonical_url(a) != canonical_url(b)
+    assert canonical_url(a + "&utm_source=rss&fbclid=x") == canonical_url(a)   # tracking still goes
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        BASE + "?cid=nl_0611&src=rss",
+        BASE + "?source=twitter&share=1",
+        BASE + "?partner=yahoo&mod=article_inline&output=amp",
+        BASE + "?si=abc&sh=x&oc=5&ref=homepage&via=feed",
+    ],
+)
+def test_ambiguous_parameters_go_where_the_path_names_an_article(url: str) -> None:
+    assert canonical_url(url) == canonical_url(BASE)
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://example.com/news/12345678?source=rss", "https://example.com/news/12345678"),
+        ("https://example.com/tech/articleshow/110123456.cms?src=nl", "https://example.com/tech/articleshow/110123456.cms"),
+        ("https://example.com/openai-raises?src=rss", "https://example.com/openai-raises?src=rss"),   # two words
+        ("https://example.com/12345678/view.php?src=rss", "https://example.com/12345678/view.php?src=rss"),  # a script
+        ("https://example.com/?src=rss", "https://example.com/?src=rss"),
+    ],
+)
+def test_which_paths_name_an_article(url: str, expected: str) -> None:
+    assert canonical_url(url) == expected
+
+
 def test_google_news_opaque_ids_are_kept_not_fetched() -> None:
     link = "https://news.google.com/rss/articles/AU_yqLPzq9opaque1234567?oc=5&hl=en-US&gl=US&ceid=US:en"
     assert is_opaque_aggregator_url(link)
