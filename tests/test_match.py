@@ -34,6 +34,10 @@ def check(title: str, summary: str = "", topic: Topic = OPENAI) -> Match:
 # ------------------------------------------------------------------ positives, per language
 
 POSITIVES = [
+    ("en", "Microsoft invests in OpenAI", ""),  # "invest* in >": a "*" inside a term
+    ("en", "OpenAI burned through cash last year", ""),
+    ("en", "#OpenAI secures new investment from SoftBank", ""),  # receiving investment, no amount
+    ("en", "Open-AI investors pile in", ""),                     # investors' demand for its shares
     ("en", "OpenAI employees can sell $10 billion in stock to SoftBank and others", ""),  # an amount inside "sell ... stock"
     ("en", "OpenAI bags $10 billion from new backers in latest mega-round", ""),
     ("en", "ChatGPT maker is said to be seeking fresh funds at a $300 billion valuation", ""),
@@ -183,9 +187,11 @@ NEGATIVES = [
      "The startup, which recently raised $40 billion, says the model is safer."),
     ("en", "unrelated", "Stripe's tender offer values the payments firm at $91 billion", ""),
     # the title names the entity but its money is another subject's: the summary goes on about that subject
-    ("en", "rival, unnamed summary", "Anthropic raises $13 billion, rivaling OpenAI", "The Claude maker is now valued at $183 billion."),
+    ("en", "rival, unnamed summary", "Anthropic raises $13 billion, rivaling OpenAI",
+     "The Claude maker is now valued at $183 billion."),
     ("en", "rival, reference", "xAI closes $10 billion round to take on OpenAI", "The company is now valued at $200 billion."),
-    ("en", "rival, possessive", "Perplexity raises $500 million in challenge to OpenAI", "Its valuation has tripled to $9 billion."),
+    ("en", "rival, possessive", "Perplexity raises $500 million in challenge to OpenAI",
+     "Its valuation has tripled to $9 billion."),
     ("fr", "rival, reference", "Anthropic lève 13 milliards de dollars face à OpenAI",
      "La start-up est désormais valorisée 183 milliards de dollars."),
     ("de", "rival, reference", "Mistral sammelt 1,7 Milliarden Euro ein, um mit OpenAI zu konkurrieren",

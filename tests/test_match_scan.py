@@ -17,11 +17,13 @@ from monitor.match import _values, build_topic, engine, preset
 from monitor.match.money import extract_amounts, extract_amounts_fields
 from monitor.match.termset import (
     _CJK_RE,
+    Term,
     TermSet,
     _boundary_safe,
     _regex_matches,
     _start_literals,
     _starts_after_non_letter,
+    term_source,
 )
 from monitor.match.text import _FOLD_TABLE, fold, nfkc, printable
 from monitor.match.topic import _after_pattern
@@ -263,3 +265,17 @@ def test_nfkc_is_unicodedata_nfkc(s: str) -> None:
     import unicodedata
 
     assert nfkc(s) == unicodedata.normalize("NFKC", s)
+
+
+@pytest.mark.parametrize(("term", "text", "found"), [
+    ("burn* cash", "openai burned cash last year", "burned cash"),
+    ("burn* through cash", "it burns through cash", "burns through cash"),
+    ("invest* in >", "microsoft invests in openai", "invests in"),
+    ("burn* cash", "sunburned cash", None),          # starts at a word start only
+    ("burn* cash", "burned cashier", None),          # and ends at a word end
+])
+def test_a_star_inside_a_term_matches_any_ending(term: str, text: str, found: str | None) -> None:
+    """"burn* cash" is a term like "burn*": before, the prefix tree could not name its hits and dropped them."""
+    ts = TermSet([Term("cue", "loss", term)], [term_source(term)[0]])
+    hits = [text[a:b] for a, b, _ in ts.finditer(text)]
+    assert hits == ([found] if found else [])

@@ -33,6 +33,10 @@ CUES: dict[str, dict[str, list[str]]] = {
             "new investors", "pitching investors", "pitches investors", "convertible notes",
             "strategic investment", "capital injection", "recapitaliz*", "recapitalis*", "ownership stake",
             r"re:(?<![a-z])rais\w* (?:\w+ ){0,2}(?:capital|money|funds|cash|financing)(?![a-z])",
+            # receiving investment, and investors' demand for the company's shares
+            "secur* investment", "secur* new investment", "secur* fresh investment", "new investment from",
+            "fresh investment from", "attract* investment", "investors pile in*", "investors flock*",
+            "investors line up", "investors rush*", "investors clamor*", "investors clamour*",
         ],
         "valuation": [
             "valuation", "valuations", "valued at", "valuing", "values the company", "values it",

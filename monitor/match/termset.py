@@ -444,6 +444,13 @@ class TermSet:
                 self.gaps.append((lead, re.compile("".join(src) + end), term))
                 gap_atoms.append((src, end))
                 continue
+            if _STAR in src[:-1]:
+                # "burn* cash": the prefix tree names a hit by its words, which a "*" inside the term
+                # cannot give, so the term is a regex that starts after a non-letter, like a "re:" term
+                end = f"(?![{_LATIN}])" if src[-1] not in _SPECIAL and _LATIN_RE.fullmatch(src[-1]) else ""
+                pattern = f"(?<![{_LATIN}])" + "".join(src) + end
+                self.regexes.append((_required_literal(pattern), re.compile(pattern), term))
+                continue
             plain.append(src)
             literal = "".join(a.replace("\\", "") for a in src if a not in _SPECIAL)
             target = self.star if src[-1] == _STAR else self.exact
