@@ -11,7 +11,7 @@ import hashlib
 import logging
 import random
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -69,6 +69,37 @@ def _escape_label(value: str) -> str:
 
 
 @dataclass
+class NetworkState:
+    """Whether our own network looks down, judged across rounds in this process.
+
+    Only network-class failures (connect, DNS, TLS, timeouts: :data:`NETWORK_REASONS`) count as
+    evidence; an HTTP answer of any status proves the network works. The network is judged down
+    when network failures of two different feeds follow each other with no fetch reaching a server
+    in between (in one round or across rounds: during an outage feeds often come due one at a
+    time), and it stays down until a fetch reaches a server again. While it is down, failures are
+    not counted against the feeds."""
+
+    down_since: datetime | None = None
+    # feed id -> network failures counted against it since a fetch last reached a server
+    suspects: dict[int, int] = field(default_factory=dict)
+
+    def observe(self, *, reached: bool, failed: Sequence[int], now: datetime) -> tuple[str, dict[int, int]]:
+        """Take one round's evidence; returns the change (``"down"``, ``"up"`` or ``""``) and, when
+        the network was just judged down, the failures counted earlier in this outage (to forgive)."""
+        if reached:
+            was_down, self.down_since, self.suspects = self.down_since is not None, None, {}
+            return ("up" if was_down else ""), {}
+        if not failed or self.down_since is not None:
+            return "", {}
+        if len(set(failed) | set(self.suspects)) >= 2:
+            forgive, self.down_since, self.suspects = self.suspects, now, {}
+            return "down", forgive
+        for feed_id in failed:
+            self.suspects[feed_id] = self.suspects.get(feed_id, 0) + 1
+        return "", {}
+
+
+@dataclass
 class Deps:
     settings: Settings
     store: Any                                   # monitor.store contract (SqlStore)
@@ -83,6 +114,7 @@ class Deps:
     _unchanged: list[tuple[int, datetime]] = field(default_factory=list)
     _unchanged_since: datetime | None = None
     ttl_hints: dict[int, float] = field(default_factory=dict)   # feed id -> last RSS <ttl> seen (minutes)
+    network: NetworkState = field(default_factory=NetworkState)
 
     async def note_unchanged(self, feed_id: int, next_at: datetime, now: datetime) -> None:
         """Batch the state writes of unchanged feeds (most of a round): one transaction per 200, or
@@ -131,9 +163,9 @@ async def poll_once(deps: Deps, *, all_feeds: bool = False) -> RunReport:
     otherwise starts the oldest queued feed whose host has a free slot; a worker never holds a feed
     while it waits. A feed whose lease no longer covers a fetch and its recording when its turn
     comes (a slow host with many feeds) has its lease renewed first, or is left alone if another
-    process took it meanwhile. Failures are written at the end of the round: when every feed
-    failed for network reasons (our own network is down), none is punished with back-off and one
-    aggregated warning is logged.
+    process took it meanwhile. Failures are written at the end of the round; while our own network
+    looks down (:class:`NetworkState`, judged across rounds), none is punished with back-off and
+    one warning marks the outage's start and one its end.
     """
     now = deps.clock.now()
     pol = deps.settings.polling
@@ -374,13 +406,28 @@ async def _poll_feed(deps: Deps, feed: FeedState, now: datetime, failures: list[
 
 
 async def _record_failures(deps: Deps, failures: list[_Failure], now: datetime, *, total: int) -> None:
+    # any answer from a server (a success, an HTTP error, a body that failed to parse) proves the network works
+    reached = len(failures) < total or any(f.reason not in NETWORK_REASONS for f in failures)
+    down_since = deps.network.down_since
+    change, forgive = deps.network.observe(reached=reached, failed=[f.feed.id for f in failures], now=now)
+    if change == "up" and down_since is not None:
+        log.warning("network reachable again after %d minutes: feed failures count again",
+                    (now - down_since).total_seconds() // 60)
+    elif change == "down":
+        log.warning("%d feeds failed with network errors and no fetch reached a server (is our network "
+                    "down?): failures are not counted against the feeds until a fetch succeeds again; "
+                    "retrying at their normal interval", len(failures) + sum(forgive.values()))
+        deps.metrics.inc("monitor_network_outages_total")
+        if forgive:   # the outage's first failures, counted before it was recognised
+            try:
+                await deps.call_store(deps.store.forgive_failures, forgive)
+            except MonitorError:
+                log.exception("could not forgive %d feed failures", len(forgive))
     if not failures:
         return
-    outage = len(failures) == total >= 2 and all(f.reason in NETWORK_REASONS for f in failures)
-    if outage:
-        log.warning("all %d feeds failed with network errors (is our network down?): not counted against "
-                    "the feeds; retrying at their normal interval", total)
-        deps.metrics.inc("monitor_network_outages_total")
+    outage = deps.network.down_since is not None
+    if outage and change != "down":
+        log.debug("%d feeds failed during the network outage", len(failures))
     rows = []
     for f in failures:
         interval = _interval(deps, f.feed)

@@ -19,7 +19,7 @@ HELP = {
     "monitor_feed_polls_total": "Feed polls (fetches) by this process.",
     "monitor_feed_not_modified_total": "Feed polls answered 304 Not Modified.",
     "monitor_feed_errors_total": "Failed feed polls, by feed (redacted URL) and reason.",
-    "monitor_network_outages_total": "Poll rounds judged a network outage (feeds not backed off).",
+    "monitor_network_outages_total": "Outages of our own network recognised (feed failures not counted meanwhile).",
     "monitor_articles_new_total": "New articles stored.",
     "monitor_matches_total": "New topic matches.",
     "monitor_stories_new_total": "New stories.",

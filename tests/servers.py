@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import socket
 import threading
 import time
 from collections import Counter
@@ -26,8 +27,35 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.connections: set[socket.socket] = set()   # open client connections (keep-alive included)
+        self._conn_lock = threading.Lock()
+        super().__init__(*args, **kwargs)
+
     def handle_error(self, request: Any, client_address: Any) -> None:
         pass  # clients that give up early (timeouts) are part of the tests
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._conn_lock:
+            self.connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._conn_lock:
+            self.connections.discard(request)
+        super().shutdown_request(request)
+
+    def stop(self) -> None:
+        """Stop listening and drop every open connection: the server is gone, as in an outage."""
+        self.shutdown()
+        with self._conn_lock:
+            connections = list(self.connections)
+        for conn in connections:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        self.server_close()
 
 
 class FeedServer:
@@ -111,8 +139,7 @@ class FeedServer:
         return self
 
     def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self.httpd.stop()
 
 
 class WebhookReceiver:
@@ -162,5 +189,4 @@ class WebhookReceiver:
         return self
 
     def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self.httpd.stop()

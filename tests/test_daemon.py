@@ -10,10 +10,11 @@ import socket
 import httpx
 
 from monitor.app import make_monitor
-from monitor.pipeline import Metrics, series
+from monitor.pipeline import Metrics, NetworkState, series
 from monitor.scheduler import Daemon
 from monitor.server import render_metrics
-from tests.helpers import serve_fixtures, settings
+from tests.helpers import FEEDS, serve_fixtures, settings
+from tests.servers import FeedServer
 from tests.test_cli import _start_daemon, _stop, _wait, config_dict, write_config
 
 
@@ -199,7 +200,60 @@ def test_network_outage_does_not_punish_feeds(feed_server, receiver, sqlite_url,
         feeds = asyncio.run(scenario())
     assert all(f.consecutive_failures == 0 and f.last_error for f in feeds)
     outage = [r for r in caplog.records if "is our network down" in r.getMessage()]
-    assert len(outage) == 3 and not [r for r in caplog.records if "feed failed" in r.getMessage()]
+    assert len(outage) == 1 and not [r for r in caplog.records if "feed failed" in r.getMessage()]
+
+
+def test_an_outage_is_recognised_across_rounds_of_one_feed(receiver, sqlite_url, clock, caplog):
+    """The audit's scenario: jittered schedules spread the feeds, so during a total outage most
+    rounds hold one feed; none of them may be backed off, and the first success ends the outage."""
+    server = FeedServer().start()
+    body = (FEEDS / "openai_en.xml").read_bytes()
+    urls = [server.add(f"/f{i}.xml", body, etag=False) for i in range(8)]
+    s = settings(urls, receiver, sqlite_url, polling={"max_age_days": 100000, "adaptive": False})
+
+    async def scenario():
+        async with make_monitor(s, clock=clock, parse_workers=0) as m:
+            for _ in range(4 * 60):   # 4 h healthy in 1-minute ticks: jitter spreads the schedules
+                await m.poll()
+                clock.advance(minutes=1)
+            server.stop()   # every fetch is now refused
+            sizes = []
+            for _ in range(3 * 60):   # 3 h of total outage
+                report = await m.poll()
+                if report.feeds:
+                    sizes.append(len(report.feeds))
+                clock.advance(minutes=1)
+            during = await m.deps.call_store(m.deps.store.list_feeds)
+            # the network comes back: one answer from a server (an HTTP error will do) ends the outage
+            back = FeedServer().start()
+            back.add("/gone.xml", b"gone", status=410, etag=False)
+            await m.deps.call_store(m.deps.store.add_feed, back.url("/gone.xml"), "gone", clock.now())
+            await m.poll()
+            after = await m.deps.call_store(m.deps.store.list_feeds)
+            back.stop()
+            return sizes, during, after
+
+    with caplog.at_level(logging.WARNING):
+        sizes, during, after = asyncio.run(scenario())
+    assert sizes.count(1) >= 3, sizes   # the scenario really has rounds of one feed
+    assert [f.consecutive_failures for f in during] == [0] * 8
+    assert all(f.last_error and f.last_error.startswith("network_error") for f in during), [f.last_error for f in during]
+    assert len([r for r in caplog.records if "is our network down" in r.getMessage()]) == 1
+    assert any("network reachable again" in r.getMessage() for r in caplog.records)
+    assert [f.consecutive_failures for f in after if f.url not in urls] == [1]   # counted: no outage now
+
+
+def test_network_state_needs_two_feeds_and_ends_with_any_answer(clock):
+    net = NetworkState()
+    now = clock.now()
+    assert net.observe(reached=False, failed=[1], now=now) == ("", {})
+    assert net.observe(reached=False, failed=[1], now=now) == ("", {})   # one feed (one dead host) is no outage
+    assert net.observe(reached=False, failed=[2], now=now) == ("down", {1: 2})   # forgive what was counted
+    assert net.observe(reached=False, failed=[3], now=now) == ("", {}) and net.down_since == now
+    assert net.observe(reached=False, failed=[], now=now) == ("", {})
+    assert net.observe(reached=True, failed=[4], now=now) == ("up", {}) and net.down_since is None
+    assert net.observe(reached=True, failed=[], now=now) == ("", {})
+    assert net.observe(reached=False, failed=[5, 6], now=now) == ("down", {})   # two feeds in one round
 
 
 TTL_FEED = (b'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>T</title>'

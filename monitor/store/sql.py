@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, create_engine, event, func, inspect, or_, select, text, update
+from sqlalchemy import Connection, Engine, bindparam, case, create_engine, event, func, inspect, or_, select, text, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from monitor.errors import StoreError
@@ -240,6 +240,15 @@ class SqlStore(OutboxMixin):
                 if counted:
                     values["consecutive_failures"] = t.feeds.c.consecutive_failures + 1
                 s.execute(update(t.feeds).where(t.feeds.c.id == feed_id).values(**values))
+
+    def forgive_failures(self, counts: Mapping[int, int]) -> None:
+        """Take back failures counted against feeds (``feed id -> how many``), never below zero:
+        they turned out to be our own network's outage."""
+        f = t.feeds.c
+        with self._tx() as s:
+            for feed_id, n in counts.items():
+                s.execute(update(t.feeds).where(f.id == feed_id).values(
+                    consecutive_failures=case((f.consecutive_failures > n, f.consecutive_failures - n), else_=0)))
 
     def record_not_modified(self, feed_id: int, now: datetime, next_poll_at: datetime) -> None:
         self.record_not_modified_many([(feed_id, next_poll_at)], now)
