@@ -140,3 +140,19 @@ def test_a_new_event_after_delivery_is_a_new_story(store) -> None:
                when=later - timedelta(hours=1))
     assert _poll(store, "https://wire.example/rss", [news], later).new_stories == 1
     assert len(_send(store, later)) == 1
+
+
+def test_the_digest_shows_the_best_source_that_joined_later(store) -> None:
+    wire = art("NEW YORK (Reuters) - OpenAI closes $8.2 billion round at a $210 billion valuation",
+               ROUND_EN.summary, link="https://finance.yahoo.example/9", when=NOW - timedelta(hours=3),
+               source="Yahoo Finance")
+    assert _poll(store, "https://yahoo.example/rss", [wire], NOW).new_stories == 1
+    [sid] = store.pending_story_ids("daily", ["hook"])
+    assert store.load_stories([sid])[0].title == wire.title       # the only source so far
+    later = NOW + timedelta(hours=2)
+    assert _poll(store, "https://lemonde.example/rss", [ROUND_FR], later).new_stories == 0
+    assert _poll(store, "https://wire.example/rss", [ROUND_EN], later).new_stories == 0
+    [story] = store.load_stories([sid])
+    assert (story.title, story.url) == (ROUND_EN.title, ROUND_EN.link)   # the outlet's own, in English
+    assert (story.event.amount, story.event.valuation) == (pytest.approx(8.2e9), pytest.approx(210e9))
+    assert len(story.sources) == 3

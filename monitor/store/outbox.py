@@ -13,6 +13,7 @@ from sqlalchemy import Connection, func, insert, or_, select, update
 
 from monitor.store import PendingRun
 from monitor.store import tables as t
+from monitor.stories.headline import Member, best_member, fullest_event
 from monitor.types import DigestStory, Event, Source
 
 
@@ -191,14 +192,17 @@ class OutboxMixin:
                               created_at=now)
 
     def load_stories(self, story_ids: Sequence[int]) -> list[DigestStory]:
-        """Stories with every source (the headline's own included), oldest story first."""
+        """Stories with every source (the headline's own included), oldest story first. The title,
+        link and event are those of the story's best source and its most complete event, chosen
+        now among all its members (:mod:`monitor.stories.headline`), so a better source that joined
+        after the story was created speaks for it."""
         if not story_ids:
             return []
         with self._tx() as s:
             stories = {st.id: st for st in s.execute(select(t.stories).where(t.stories.c.id.in_(list(story_ids))))}
             a = t.articles.c
             rows = s.execute(
-                select(t.matches.c.story_id, a.id, a.title, a.link, a.source, a.published, a.lang)
+                select(t.matches.c.story_id, t.matches.c.event, a.id, a.title, a.link, a.source, a.published, a.lang)
                 .join(t.articles, a.id == t.matches.c.article_id)
                 .where(t.matches.c.story_id.in_(list(stories)))
                 .order_by(a.published.is_(None), a.published, a.id)).all()
@@ -217,9 +221,15 @@ class OutboxMixin:
                 seen.add(art.id)
                 sources.append(Source(title=art.title, url=art.link, source=art.source, published=art.published,
                                       lang=art.lang))
-            head = next((art for art in arts if art.id == st.headline_article_id), arts[0] if arts else None)
+            event = Event.from_dict(st.event)
+            head = None
+            if arts:
+                cast = [Member(title=art.title, published=art.published, order=art.id, lang=art.lang,
+                               event=Event.from_dict(art.event)) for art in arts]
+                best = best_member(cast, fullest_event(cast, event))
+                event = fullest_event(cast, event, best)
+                head = arts[best]
             out.append(DigestStory(id=sid, title=head.title if head else "", url=head.link if head else None,
-                                   topic=st.topic, event=Event.from_dict(st.event), sources=tuple(sources),
-                                   first_seen=st.first_seen))
+                                   topic=st.topic, event=event, sources=tuple(sources), first_seen=st.first_seen))
         return out
 
