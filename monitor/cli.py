@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import json
 import logging
 import re
@@ -135,13 +136,25 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 
 def _with_input(path: str | None, fn: Any) -> int:
-    if path is None or path == "-":
-        return int(fn(sys.stdin))
+    """Run ``fn`` over the UTF-8 text of ``path`` (stdin when None or "-"), whatever the locale.
+
+    Raises:
+        ConfigError: the file cannot be read, or the input is not UTF-8 (one line, exit 2).
+    """
+    name = "stdin" if path is None or path == "-" else path
     try:
-        with open(path, encoding="utf-8") as f:
+        if name == "stdin":
+            raw = getattr(sys.stdin, "buffer", None)
+            if raw is None:  # already text (a test's StringIO)
+                return int(fn(sys.stdin))
+            return int(fn(io.TextIOWrapper(raw, encoding="utf-8", errors="strict")))
+        with open(name, encoding="utf-8", errors="strict") as f:
             return int(fn(f))
     except OSError as e:
-        raise ConfigError(f"{path}: cannot read: {e.strerror}") from None
+        raise ConfigError(f"{name}: cannot read: {e.strerror}") from None
+    except UnicodeDecodeError as e:
+        bad = e.object[e.start:e.start + 1].hex()
+        raise ConfigError(f"{name}: not UTF-8 text (byte 0x{bad}: {e.reason})") from None
 
 
 def _optional_topics(args: argparse.Namespace) -> list[Any] | None:
@@ -199,6 +212,13 @@ def _stored_article(args: argparse.Namespace, url: str) -> Any:
 def _feeds(args: argparse.Namespace, settings: Settings) -> int:
     from monitor.store import open_store
 
+    if args.feeds_command == "add":  # checked before the database is opened: bad input writes nothing
+        from monitor.config import FeedConfig
+
+        try:
+            FeedConfig(url=args.url)
+        except ValueError:
+            raise ConfigError(f"feeds add: not an http(s) URL: {args.url!r}") from None
     store = open_store(settings.database_url)
     try:
         store.migrate()
@@ -208,12 +228,6 @@ def _feeds(args: argparse.Namespace, settings: Settings) -> int:
         if action == "list":
             _print_feeds(store.list_feeds())
         elif action == "add":
-            from monitor.config import FeedConfig
-
-            try:
-                FeedConfig(url=args.url)
-            except ValueError:
-                raise ConfigError(f"feeds add: not an http(s) URL: {args.url!r}") from None
             from monitor.discover import discover
 
             url, title = discover(args.url)

@@ -122,6 +122,33 @@ def test_cli_unreadable_config_exit_2(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("command", ["match", "cluster"])
+@pytest.mark.parametrize("source", ["file", "stdin"])
+def test_cli_jsonl_that_is_not_utf8_one_line_exit_2(tmp_path, command, source):
+    items = tmp_path / "items.jsonl"
+    items.write_bytes(b'{"id": 1, "title": "OpenAI raises $6B"}\n\xff\xfe{"id": 2}\n')
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MONITOR_")}
+    args = [sys.executable, "-m", "monitor", command, "--jsonl"]
+    if source == "file":
+        p = subprocess.run([*args, str(items)], cwd=tmp_path, env=env, capture_output=True, timeout=60)
+    else:
+        p = subprocess.run(args, cwd=tmp_path, env=env, capture_output=True, timeout=60, input=items.read_bytes())
+    err = p.stderr.decode().strip().splitlines()
+    name = str(items) if source == "file" else "stdin"
+    assert p.returncode == 2 and err == [f"monitor: error: {name}: not UTF-8 text (byte 0xff: invalid start byte)"]
+    assert sorted(q.name for q in tmp_path.iterdir()) == ["items.jsonl"]
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "file:///etc/passwd", "ftp://x.example/rss", "not a url"])
+def test_cli_feeds_add_bad_url_writes_nothing(tmp_path, url):
+    c = tmp_path / "c.toml"
+    c.write_text(GOOD)
+    p = cli(tmp_path, "--config", str(c), "feeds", "add", url)
+    assert p.returncode == 2
+    assert p.stderr.strip().splitlines() == [f"monitor: error: feeds add: not an http(s) URL: {url!r}"]
+    assert sorted(q.name for q in tmp_path.iterdir()) == ["c.toml"]   # no database opened
+
+
 # ---- property tests ---------------------------------------------------------------------------
 
 scalars = st.one_of(st.none(), st.booleans(), st.integers(min_value=-(2**70), max_value=2**70),
