@@ -85,8 +85,9 @@ async def deliver_run(deps: Deps, digest_name: str, sink: Sink,
     stories = await deps.call_store(deps.store.load_stories, list(run.story_ids))
     parts = await deps.call_store(deps.store.run_parts, run.run_id)
     if not parts:  # first attempt: render once, store before sending (same bytes on every retry)
+        coverage = await deps.call_store(deps.store.load_coverage, run.run_id)
         digest = Digest(id=run.run_id, name=digest_name, created_at=run.created_at, stories=tuple(stories),
-                        notes=await _health_notes(deps, digest_name, now))
+                        notes=await _health_notes(deps, digest_name, now), coverage=tuple(coverage))
         parts = await deps.call_store(deps.store.save_run_parts, run.run_id, sink.render(digest, now), now)
     sent = 0
     for part_no, payload, done in parts:
@@ -152,18 +153,27 @@ async def _alert(deps: Deps, sink_name: str, run_id: str, kind: str, text: str) 
         return
     log.error("delivery alert kind=%s sink=%s: %s", kind, sink_name, text)
     deps.metrics.inc("monitor_delivery_alerts_total", sink=sink_name, kind=kind)
+    await notify_operator(deps, "monitor: delivery alert", text, notice_id=f"alert-{kind}-{run_id}",
+                          failing_sink=sink_name)
+
+
+async def notify_operator(deps: Deps, title: str, text: str, *, notice_id: str,
+                          failing_sink: str | None = None) -> bool:
+    """Send a notice through ``delivery.alert_sink``, if one is configured (and is not the sink
+    the notice is about). Never raises for the sink's failure: it is logged. True when sent."""
     target = deps.settings.delivery.alert_sink
-    if not target or target == sink_name:
-        return
+    if not target or target == failing_sink:
+        return False
     alert_sink = deps.sinks.get(target)
     if alert_sink is None or isinstance(alert_sink, DeliveryError):
         log.error("alert sink unavailable sink=%s", target)
-        return
+        return False
     try:
-        await alert_sink.send_notice("monitor: delivery alert", text, notice_id=f"alert-{kind}-{run_id}",
-                                     now=deps.clock.now())
+        await alert_sink.send_notice(title, text, notice_id=notice_id, now=deps.clock.now())
     except DeliveryError as e:
         log.error("alert could not be sent sink=%s: %s", target, e)
+        return False
+    return True
 
 
 async def send_urgent(deps: Deps) -> list[SinkOutcome]:
@@ -199,9 +209,11 @@ async def preview_digest(deps: Deps, name: str) -> Digest:
     cfg = deps.settings.digest(name)
     ids = await deps.call_store(deps.store.pending_story_ids, name, list(cfg.sinks))
     stories = await deps.call_store(deps.store.load_stories, ids)
+    # "more coverage" rides along with new stories only (see claim_runs)
+    coverage = await deps.call_store(deps.store.pending_coverage, name, list(cfg.sinks)) if ids else []
     now = deps.clock.now()
     return Digest(id="preview", name=name, created_at=now, stories=tuple(stories),
-                  notes=await _health_notes(deps, name, now))
+                  notes=await _health_notes(deps, name, now), coverage=tuple(coverage))
 
 
 async def _health_notes(deps: Deps, digest_name: str, now: datetime) -> tuple[str, ...]:

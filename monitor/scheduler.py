@@ -12,13 +12,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from monitor.app import Monitor
+from monitor.delivery import notify_operator
 from monitor.due import cron_trigger, last_missed_fire
 from monitor.errors import MonitorError
 from monitor.normalize import redact_url
@@ -26,6 +27,7 @@ from monitor.pipeline import series
 
 log = logging.getLogger(__name__)
 STOP_TIMEOUT = 8.0
+NEVER = datetime(1970, 1, 1, tzinfo=UTC)   # the dead-man episode of a database with no successful poll yet
 
 
 class Daemon:
@@ -36,6 +38,7 @@ class Daemon:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._last_gauges: dict[str, float] = {}
         self._dead = False
+        self._dead_episode: datetime | None = None   # last success before the dead-man alert
         self._started_at = monitor.deps.clock.now()
 
     async def poll_job(self) -> None:
@@ -76,12 +79,34 @@ class Daemon:
                 0.0, (now - error_since).total_seconds())
         dead = stats.feeds > 0 and silent > self.settings.polling.dead_man_hours * 3600
         if dead and not self._dead:
-            log.error("dead-man alert: no feed has been polled successfully for %.1f hours", silent / 3600)
+            text = f"no feed has been polled successfully for {silent / 3600:.1f} hours"
+            log.error("dead-man alert: %s", text)
             deps.metrics.inc("monitor_dead_man_alerts_total")
+            # the episode is named by the last success in the database, the same for every worker
+            self._dead_episode = stats.last_success or NEVER
+            await self._notify("dead-man", "monitor: dead-man alert", text + (
+                f" (last success {stats.last_success:%Y-%m-%d %H:%M} UTC)" if stats.last_success else ""))
         elif self._dead and not dead:
             log.warning("polling recovered after the dead-man alert")
+            await self._notify("dead-man-recovered", "monitor: polling recovered",
+                               f"feeds are being polled successfully again (last success {since:%Y-%m-%d %H:%M} UTC)")
         self._dead = dead
         self._last_gauges["monitor_dead_man"] = 1.0 if dead else 0.0
+
+    async def _notify(self, kind: str, title: str, text: str) -> None:
+        """Send an operator notice through ``delivery.alert_sink``, once per dead-man episode across
+        all workers (claimed in the database)."""
+        deps = self.monitor.deps
+        episode = self._dead_episode
+        if not self.settings.delivery.alert_sink or episode is None:
+            return
+        try:
+            if not await deps.call_store(deps.store.claim_notice, kind, episode, deps.clock.now()):
+                return
+        except MonitorError as e:
+            log.error("could not claim the %s notice: %s", kind, e)
+            return
+        await notify_operator(deps, title, text, notice_id=f"{kind}-{episode:%Y%m%dT%H%M%S}")
 
     async def digest_job(self, name: str, catch_up: bool = False) -> None:
         """Send digest ``name`` for its latest scheduled time, if no process has yet. Triggered by

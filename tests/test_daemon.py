@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 import socket
@@ -10,6 +11,7 @@ import socket
 import httpx
 
 from monitor.app import make_monitor
+from monitor.config import settings_from_dict
 from monitor.pipeline import Metrics, NetworkState, series
 from monitor.scheduler import Daemon
 from monitor.server import render_metrics
@@ -18,32 +20,45 @@ from tests.servers import FeedServer
 from tests.test_cli import _start_daemon, _stop, _wait, config_dict, write_config
 
 
-def test_dead_man_alert_once_and_recovery(feed_server, receiver, sqlite_url, clock, caplog):
+def test_dead_man_alert_once_and_recovery(feed_server, receiver, db_url, clock, caplog):
+    """Two workers on one database see the dead-man state; the alert sink hears it once, and once
+    when polling recovers."""
     good = serve_fixtures(feed_server)[:1]
-    s = settings(good, receiver, sqlite_url, polling={"max_age_days": 100000, "dead_man_hours": 1})
+    d = config_dict(good, receiver, db_url, polling={"max_age_days": 100000, "dead_man_hours": 1},
+                    delivery={"alert_sink": "ops"})
+    d["sinks"]["ops"] = {"type": "webhook", "url": receiver.url("/ops")}
+    s = settings_from_dict(d, environ={})
 
     async def scenario():
-        async with make_monitor(s, clock=clock, parse_workers=0) as m:
-            d = Daemon(m)
+        async with make_monitor(s, clock=clock, parse_workers=0) as m, \
+                make_monitor(s, clock=clock, parse_workers=0) as m2:
+            d, other = Daemon(m), Daemon(m2)
             await d.poll_job()
+            await other.poll_job()
             assert d._last_gauges["monitor_dead_man"] == 0
             feed_server.routes["/en.xml"].status = 500
             clock.advance(hours=2)
             await d.poll_job()
             clock.advance(minutes=30)
             await d.poll_job()
-            assert d._health()["dead_man"] is True
+            await other.poll_job()
+            assert d._health()["dead_man"] is True and other._health()["dead_man"] is True
             assert d._last_gauges["monitor_seconds_since_successful_poll"] >= 2 * 3600
             feed_server.routes["/en.xml"].status = 200
             clock.advance(hours=7)
             await d.poll_job()
-            assert d._health()["dead_man"] is False
+            await other.poll_job()
+            assert d._health()["dead_man"] is False and other._health()["dead_man"] is False
 
     with caplog.at_level(logging.WARNING):
         asyncio.run(scenario())
     alerts = [r for r in caplog.records if "dead-man alert:" in r.getMessage()]
-    assert len(alerts) == 1 and alerts[0].levelno == logging.ERROR
+    assert len(alerts) == 2 and all(r.levelno == logging.ERROR for r in alerts)   # one line per worker
     assert any("recovered" in r.getMessage() for r in caplog.records)
+    notices = [json.loads(p["body"]) for p in receiver.posts if p["path"] == "/ops"]
+    assert [(n["type"], n["title"]) for n in notices] == [
+        ("notice", "monitor: dead-man alert"), ("notice", "monitor: polling recovered")]
+    assert "no feed has been polled successfully for 2.0 hours" in notices[0]["text"]
 
 
 def test_source_health_footer_lists_long_failing_feeds(feed_server, receiver, sqlite_url, clock):
