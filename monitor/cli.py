@@ -303,10 +303,12 @@ async def _async_command(args: argparse.Namespace, settings: Settings) -> int:
         if cmd == "digest":
             return await _digest_command(monitor, args)
         if cmd == "poll":
+            from monitor.normalize import redact_url
+
             report = await monitor.poll(all_feeds=args.all)
             print(report.summary())
-            for f in report.failed:
-                print(f"  failed: {f.url}: {f.error}")
+            for f in report.failed:  # a feed URL may carry credentials or a token: redacted, as in logs
+                print(f"  failed: {redact_url(f.url)}: {f.error}")
             return 0
         if cmd == "run":
             from monitor.scheduler import Daemon

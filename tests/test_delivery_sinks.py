@@ -202,6 +202,78 @@ def test_canary_secrets_never_leave_the_sinks(feed_server, receiver, tmp_path, c
     assert secret not in logs and secret.encode() not in data
 
 
+FEED_CANARIES = ("FEEDPWCANARY5", "FEEDTOKENCANARY6", "FEEDTOKENCANARY7")
+
+
+def test_canary_secrets_never_leave_through_the_cli(feed_server, receiver, tmp_path, db_url):
+    """The same promise through real ``monitor`` processes, on SQLite and PostgreSQL, with feed URLs
+    that carry a password and query tokens (one feed works, one fails and lands in ``poll``'s summary).
+    The feeds table keeps each feed's URL whole (the poller needs it); no other column, no log line
+    and no output may show it. ``feeds list`` and ``feeds export`` print full URLs by contract and are
+    not run here."""
+    import os
+    import subprocess
+    import sys
+
+    import sqlalchemy as sa
+
+    body = (Path(__file__).parent / "data" / "feeds" / "openai_en.xml").read_bytes()
+    feed_server.add("/en.xml?key=FEEDTOKENCANARY6", body)
+    feed_server.add("/down.xml?token=FEEDTOKENCANARY7&page=2", b"oops", status=500)
+    base = f"http://reader:FEEDPWCANARY5@127.0.0.1:{feed_server.port}"
+    c = tmp_path / "c.toml"
+    c.write_text(f'''[database]
+url = "{db_url}"
+[polling]
+max_age_days = 100000
+[server]
+listen = ""
+[[feeds]]
+url = "{base}/en.xml?key=FEEDTOKENCANARY6"
+[[feeds]]
+url = "{base}/down.xml?token=FEEDTOKENCANARY7&page=2"
+[[topics]]
+name = "openai-money"
+preset = "openai-funding-revenue"
+[sinks.slack]
+type = "slack"
+webhook_url = "${{SLACK_URL}}"
+[sinks.hook]
+type = "webhook"
+url = "${{HOOK_URL}}"
+[[digests]]
+name = "daily"
+schedule = "0 8 * * *"
+sinks = ["slack", "hook"]
+''')
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MONITOR_")}
+    env |= {"SLACK_URL": receiver.url("/services/T0/B0/SECRETCANARY1"), "HOOK_URL": receiver.url("/h/SECRETCANARY1b")}
+    outputs = []
+    for args in (["-vv", "poll"], ["-vv", "--log-format", "json", "poll", "--all"],
+                 ["-vv", "digest", "preview", "daily", "--format", "json"], ["-vv", "digest", "send", "daily"]):
+        p = subprocess.run([sys.executable, "-m", "monitor", "--config", str(c), *args], capture_output=True,
+                           text=True, timeout=120, env=env, cwd=tmp_path)
+        assert p.returncode == 0, p.stderr
+        outputs.append(p.stdout + p.stderr)
+    assert f"failed: http://127.0.0.1:{feed_server.port}/down.xml?token=…&page=…: " in outputs[0]
+    assert len(receiver.posts) >= 2   # both sinks were used
+    engine = sa.create_engine(db_url)
+    meta = sa.MetaData()
+    meta.reflect(engine)
+    stored = []
+    with engine.connect() as conn:
+        for table in meta.sorted_tables:
+            for row in conn.execute(sa.select(table)).mappings():
+                stored += [str(v) for k, v in row.items() if (table.name, k) != ("feeds", "url")]
+        assert sum("FEEDPWCANARY5" in u for u in conn.execute(sa.text("SELECT url FROM feeds")).scalars()) == 2
+    engine.dispose()
+    stored_text = "\n".join(stored)
+    for canary in (*CANARIES, *FEED_CANARIES):
+        for out in outputs:
+            assert canary not in out, (canary, out)
+        assert canary not in stored_text, canary
+
+
 def test_docs_delivery_verification_snippet_accepts_a_real_request_once(receiver):
     import re
 
