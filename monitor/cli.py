@@ -350,9 +350,12 @@ async def _digest_command(monitor: Any, args: argparse.Namespace) -> int:
         outcomes = await monitor.send_digest(args.name, manual=True)
         failed = False
         for o in outcomes:
-            if o.error:
+            if o.error and getattr(o.error, "permanent", False):
                 failed = True
-                print(f"{o.sink}: failed ({o.stories} stories stay pending): {o.error}")
+                print(f"{o.sink}: failed permanently ({o.stories} stories marked failed, not retried): {o.error}")
+            elif o.error:
+                failed = True
+                print(f"{o.sink}: failed ({o.stories} stories stay pending, retried with back-off): {o.error}")
             elif o.skipped:
                 print(f"{o.sink}: {o.skipped}")
             else:

@@ -42,7 +42,8 @@ RUN_LEASE = timedelta(minutes=10)
 async def send_digest(deps: Deps, name: str, *, manual: bool = False,
                       retries_only: bool = False) -> list[SinkOutcome]:
     """Send what each sink of digest ``name`` has not received. Runs that failed before keep
-    their id. A manual send ignores retry back-off; ``retries_only`` sends only earlier runs."""
+    their id. A manual send ignores retry back-off, but not a wait the destination asked for
+    (Retry-After); ``retries_only`` sends only earlier runs."""
     cfg = deps.settings.digest(name)
     outcomes = []
     for sink_name in cfg.sinks:
@@ -58,7 +59,12 @@ async def send_digest(deps: Deps, name: str, *, manual: bool = False,
 async def _send_to_sink(deps: Deps, digest_name: str, sink: Sink, *, manual: bool,
                         retries_only: bool) -> list[SinkOutcome]:
     now = deps.clock.now()
-    if not manual:
+    if manual:  # skips the back-off, not a wait the destination asked for
+        asked = await deps.call_store(deps.store.sink_wait_requested_until, sink.name, now)
+        if asked is not None:
+            return [SinkOutcome(sink=sink.name, skipped=f"nothing sent: the destination asked to wait (Retry-After); "
+                                f"next attempt allowed at {asked:%Y-%m-%d %H:%M:%S} UTC")]
+    else:
         paused = await deps.call_store(deps.store.sink_paused_until, sink.name, now)
         if paused is not None:  # for the retry job, nothing is due yet
             return [SinkOutcome(sink=sink.name, skipped="nothing pending" if retries_only else
@@ -66,6 +72,11 @@ async def _send_to_sink(deps: Deps, digest_name: str, sink: Sink, *, manual: boo
     runs = await deps.call_store(deps.store.claim_runs, digest_name, sink.name, now, lease=RUN_LEASE,
                                  ignore_backoff=manual, retries_only=retries_only)
     if not runs:
+        held = await deps.call_store(deps.store.held_stories, digest_name, sink.name, now)
+        if held is not None:  # leased by another send, or by a process that died during one
+            return [SinkOutcome(sink=sink.name, skipped=f"nothing sent: {held[0]} stories are held by another "
+                                f"send until {held[1]:%Y-%m-%d %H:%M:%S} UTC (its lease; if that process died, "
+                                "they are sent by the first send after that)")]
         return [SinkOutcome(sink=sink.name, skipped="nothing pending")]
     outcomes = []
     for i, run in enumerate(runs):
@@ -128,11 +139,13 @@ async def _failed(deps: Deps, digest_name: str, sink_name: str, run: PendingRun,
                      f"{sink_name} and will not be retried: {e}")
         return None
     delay = backoff_delay(run.attempts + 1, DELIVERY_BACKOFF_BASE, MAX_DELIVERY_BACKOFF, deps.rng)
-    if e.retry_after:
-        delay = max(delay, min(timedelta(seconds=e.retry_after), MAX_RETRY_AFTER))
+    asked = min(timedelta(seconds=e.retry_after), MAX_RETRY_AFTER) if e.retry_after else None
+    if asked:
+        delay = max(delay, asked)
     log.warning("delivery failed, will retry digest=%s sink=%s run=%s stories=%d attempt=%d retry_in=%ds: %s",
                 digest_name, sink_name, run.run_id, stories, run.attempts + 1, delay.total_seconds(), e)
-    await deps.call_store(deps.store.mark_run_failed, run.run_id, str(e), now, now + delay)
+    await deps.call_store(deps.store.mark_run_failed, run.run_id, str(e), now, now + delay,
+                          wait_until=now + asked if asked else None)
     return now + delay
 
 

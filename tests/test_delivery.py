@@ -10,10 +10,12 @@ import email.policy
 import json
 import logging
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from monitor import cli
 from monitor.app import make_monitor
 from monitor.config import settings_from_dict
 from monitor.store import open_store
@@ -447,3 +449,105 @@ def test_urgent_stories_go_out_after_the_poll_and_never_again_in_the_digest(rece
     assert hooks[0]["id"] != hooks[1]["id"]
     slack = slack_texts(receiver)
     assert len(slack) == 2 and "OpenAI closes" not in slack[1]
+
+
+# ---- manual sends (`monitor digest send`) -----------------------------------------------------------
+
+
+def test_manual_send_skips_back_off_but_not_a_retry_after(receiver, sqlite_url, clock):
+    s = config(receiver, sqlite_url, digest_sinks=("archive",))
+    seed(s, clock, [("OpenAI raises $40B", FUNDING)], sinks=("archive",))
+    receiver.responses += [(429, {"Retry-After": "120"}, b"slow down"), (500, {}, b"busy")]
+    asked_until = clock.now().timestamp() + 120
+
+    async def scenario():
+        async with make_monitor(s, clock=clock, parse_workers=0) as m:
+            assert (await m.send_digest("daily", manual=True))[0].error.retry_after == 120
+            clock.advance(seconds=60)
+            waiting = (await m.send_digest("daily", manual=True))[0]
+            assert waiting.error is None and "asked to wait (Retry-After)" in waiting.skipped
+            assert f"{datetime.fromtimestamp(asked_until, UTC):%Y-%m-%d %H:%M:%S} UTC" in waiting.skipped
+            clock.advance(seconds=61)
+            assert "500" in str((await m.send_digest("daily", manual=True))[0].error)  # ordinary back-off now
+            assert "retry back-off" in (await m.send_digest("daily"))[0].skipped
+            return await m.send_digest("daily", manual=True)  # ...which a manual send skips
+
+    assert run(scenario())[0].error is None
+    assert len(posts(receiver, "/hook")) == 3
+
+
+def test_manual_send_says_when_a_dead_process_lease_holds_the_stories(receiver, sqlite_url, clock):
+    s = config(receiver, sqlite_url, digest_sinks=("archive",))
+    seed(s, clock, [("OpenAI raises $40B", FUNDING), ("OpenAI revenue doubles", None)], sinks=("archive",))
+    real = open_store(s.database_url)
+
+    async def dying():
+        async with make_monitor(s, clock=clock, parse_workers=0, store=CrashingStore(real, "mark_part_sent")) as m:
+            await m.send_digest("daily", manual=True)
+
+    with pytest.raises(Crash):
+        run(dying())
+    real.close()
+    lease_end = clock.now() + timedelta(minutes=10)
+
+    async def restarted():
+        async with make_monitor(s, clock=clock, parse_workers=0) as m:
+            held = (await m.send_digest("daily", manual=True))[0]
+            clock.advance(minutes=11)
+            return held, (await m.send_digest("daily", manual=True))[0]
+
+    held, later = run(restarted())
+    assert held.skipped.startswith("nothing sent: 2 stories are held by another send until "
+                                   f"{lease_end:%Y-%m-%d %H:%M:%S} UTC")
+    assert later.error is None and later.stories == 2
+
+
+def test_cli_digest_send_tells_permanent_from_transient_failures(tmp_path, receiver, clock, capsys):
+    db = f"sqlite:///{tmp_path / 'm.db'}"
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(f'''
+[database]
+url = "{db}"
+[server]
+listen = ""
+[[topics]]
+name = "openai-money"
+preset = "openai-funding-revenue"
+[sinks.gone]
+type = "webhook"
+url = "{receiver.url('/gone')}"
+[sinks.busy]
+type = "webhook"
+url = "{receiver.url('/busy')}"
+[[digests]]
+name = "daily"
+schedule = "0 8 * * *"
+sinks = ["gone", "busy"]
+''')
+    s = settings_from_dict({"database": {"url": db}, "digests": [], "sinks": {}}, environ={})
+    seed(s, clock, [("OpenAI raises $40B", FUNDING)], sinks=("gone", "busy"))
+    receiver.responses += [(410, {}, b"gone"), (503, {}, b"busy")]
+    assert cli.main(["--config", str(cfg), "digest", "send", "daily"]) == 1
+    out = capsys.readouterr().out
+    assert "gone: failed permanently (1 stories marked failed, not retried)" in out
+    assert "busy: failed (1 stories stay pending, retried with back-off)" in out
+
+
+def test_sinks_test_keeps_the_smtp_answer_of_refused_recipients(tmp_path, capsys):
+    with SmtpServer() as smtp:
+        smtp.handler.rcpt_codes.append("451 4.3.0 Mailbox busy, try later")
+        cfg = tmp_path / "config.toml"
+        cfg.write_text(f'''
+[database]
+url = "sqlite:///{tmp_path / 'm.db'}"
+[sinks.mail]
+type = "email"
+host = "127.0.0.1"
+port = {smtp.port}
+security = "none"
+from = "monitor@example.org"
+to = ["team@example.org"]
+''')
+        assert cli.main(["--config", str(cfg), "sinks", "test", "mail"]) == 1
+    out = capsys.readouterr().out
+    assert "every recipient refused (SMTP 451 4.3.0 Mailbox busy, try later)" in out

@@ -139,21 +139,22 @@ class EmailSink:
             code, reply = smtp.mail(self.sender)
             if code != 250:
                 raise _reply_error(self.name, code, reply, "MAIL FROM ")
-            refused: dict[str, int] = {}
+            refused: dict[str, tuple[int, str]] = {}
             for rcpt in self.to:
                 code, reply = smtp.rcpt(rcpt)
                 if code not in (250, 251):
-                    refused[rcpt] = code
+                    refused[rcpt] = (code, one_line(reply.decode("utf-8", "replace"))[:200])
             if len(refused) == len(self.to):
                 smtp.rset()
-                codes = sorted(set(refused.values()))
-                raise DeliveryError(self.name, f"every recipient refused (SMTP {', '.join(map(str, codes))})",
-                                    permanent=all(500 <= c < 600 for c in codes))
+                answers = sorted({f"SMTP {c} {text}".strip() for c, text in refused.values()})
+                raise DeliveryError(self.name, f"every recipient refused ({'; '.join(answers)})",
+                                    permanent=all(500 <= c < 600 for c, _ in refused.values()))
             code, reply = smtp.data(data)
             if code != 250:
                 raise _reply_error(self.name, code, reply, "DATA ")
-        for rcpt, c in refused.items():  # partial delivery: the accepted ones must not get it twice
-            log.error("recipient refused, not retried sink=%s recipient=%s code=%d", self.name, rcpt, c)
+        for rcpt, (c, text) in refused.items():  # partial delivery: the accepted ones must not get it twice
+            log.error("recipient refused, not retried sink=%s recipient=%s code=%d answer=%r", self.name, rcpt, c,
+                      text)
         return f"SMTP {code} {reply.decode('utf-8', 'replace').strip()}"
 
     def __repr__(self) -> str:

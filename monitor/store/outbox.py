@@ -17,6 +17,9 @@ from monitor.stories.headline import Member, best_member, fullest_event
 from monitor.types import DigestStory, Event, Source
 
 
+WAIT_MARK = " [asked to wait until "   # suffix of ``last_error``: the Retry-After of that failure
+
+
 class OutboxMixin:
     def _tx(self) -> AbstractContextManager[Connection]:  # provided by SqlStore
         raise NotImplementedError
@@ -85,9 +88,12 @@ class OutboxMixin:
             s.execute(update(t.digest_runs).where(t.digest_runs.c.id == run_id).values(sent_at=now, lease_until=None))
 
     def mark_run_failed(self, run_id: str, error: str, now: datetime, next_attempt_at: datetime | None,
-                        *, permanent: bool = False) -> None:
+                        *, permanent: bool = False, wait_until: datetime | None = None) -> None:
         """Keep the run pending (same id) until ``next_attempt_at``; a permanent failure is
-        recorded as ``failed`` and not retried."""
+        recorded as ``failed`` and not retried. ``wait_until``: the destination asked us to wait
+        until then (Retry-After); kept with the error for :meth:`sink_wait_requested_until`."""
+        if wait_until is not None:
+            error = error[:400] + f"{WAIT_MARK}{wait_until.isoformat()}]"
         with self._tx() as s:
             s.execute(update(t.deliveries).where(t.deliveries.c.run_id == run_id, t.deliveries.c.status == "pending")
                       .values(status="failed" if permanent else "pending", attempts=t.deliveries.c.attempts + 1,
@@ -138,6 +144,29 @@ class OutboxMixin:
             until: datetime | None = s.scalar(select(func.max(d.next_attempt_at)).where(
                 d.sink == sink, d.status == "pending", d.run_id.is_not(None), d.next_attempt_at > now))
             return until
+
+    def sink_wait_requested_until(self, sink: str, now: datetime) -> datetime | None:
+        """The end of the wait a sink's destination asked for (Retry-After) on a run still pending,
+        if it is later than ``now``. Even a manual send respects it."""
+        with self._tx() as s:
+            d = t.deliveries.c
+            errors = s.scalars(select(d.last_error).where(
+                d.sink == sink, d.status == "pending", d.run_id.is_not(None), d.next_attempt_at > now,
+                d.last_error.contains(WAIT_MARK)).distinct()).all()
+        until = [datetime.fromisoformat(e.rsplit(WAIT_MARK, 1)[1].rstrip("]")) for e in errors]
+        later = [u for u in until if u > now]
+        return max(later) if later else None
+
+    def held_stories(self, digest: str, sink: str, now: datetime) -> tuple[int, datetime] | None:
+        """``(stories, lease end)`` of (digest, sink) runs another send has leased (possibly a
+        process that died: they are claimable again when the lease ends)."""
+        with self._tx() as s:
+            d, r = t.deliveries.c, t.digest_runs.c
+            n, until = s.execute(select(func.count(d.id), func.max(r.lease_until))
+                                 .join(t.digest_runs, r.id == d.run_id)
+                                 .where(d.digest == digest, d.sink == sink, d.status == "pending",
+                                        r.lease_until > now)).one()
+            return (int(n), until) if n else None
 
     def raise_run_alert(self, run_id: str, kind: str, now: datetime) -> bool:
         """True the first time only (one alert per run and kind, across processes)."""
