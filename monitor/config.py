@@ -26,6 +26,7 @@ from pydantic import (
     ConfigDict,
     Field,
     SecretStr,
+    Strict,
     ValidationError,
     field_validator,
     model_validator,
@@ -35,6 +36,12 @@ from monitor.errors import ConfigError
 
 DEFAULT_DB_URL = "sqlite:///monitor.db"
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+# Numbers and switches take only their TOML type: "15" is not 15 minutes and `true` is not 1 minute
+# (pydantic's lax mode would convert both). A float field takes an integer, an int field no float.
+_Num = Annotated[float, Strict()]
+_Int = Annotated[int, Strict()]
+_Bool = Annotated[bool, Strict()]
 
 
 class _Model(BaseModel):
@@ -46,20 +53,20 @@ class DatabaseConfig(_Model):
 
 
 class PollingConfig(_Model):
-    interval_minutes: float = Field(15, gt=0, le=7 * 24 * 60)
-    concurrency: int = Field(16, ge=1, le=512)
-    per_host_concurrency: int = Field(4, ge=1, le=64)
-    timeout_seconds: float = Field(20, gt=0, le=600)
-    max_age_days: float = Field(30, gt=0)
-    max_body_mb: float = Field(10, gt=0, le=512)
-    max_redirects: int = Field(5, ge=0, le=20)
-    tick_seconds: float = Field(60, ge=1, le=3600)
+    interval_minutes: _Num = Field(15, gt=0, le=7 * 24 * 60)
+    concurrency: _Int = Field(16, ge=1, le=512)
+    per_host_concurrency: _Int = Field(4, ge=1, le=64)
+    timeout_seconds: _Num = Field(20, gt=0, le=600)
+    max_age_days: _Num = Field(30, gt=0)
+    max_body_mb: _Num = Field(10, gt=0, le=512)
+    max_redirects: _Int = Field(5, ge=0, le=20)
+    tick_seconds: _Num = Field(60, ge=1, le=3600)
     user_agent_contact: str = ""
-    adaptive: bool = True
-    min_interval_minutes: float = Field(5, gt=0)
-    max_interval_minutes: float = Field(120, gt=0)
-    dead_man_hours: float = Field(6, gt=0)
-    lease_seconds: float | None = Field(None, gt=0)   # default: 2 × timeout_seconds + 30
+    adaptive: _Bool = True
+    min_interval_minutes: _Num = Field(5, gt=0)
+    max_interval_minutes: _Num = Field(120, gt=0)
+    dead_man_hours: _Num = Field(6, gt=0)
+    lease_seconds: _Num | None = Field(None, gt=0)   # default: 2 × timeout_seconds + 30
 
 
 class ServerConfig(_Model):
@@ -76,8 +83,8 @@ class ServerConfig(_Model):
 class FeedConfig(_Model):
     url: str
     name: str = ""
-    interval_minutes: float | None = Field(None, gt=0)
-    enabled: bool = True
+    interval_minutes: _Num | None = Field(None, gt=0)
+    enabled: _Bool = True
 
     @field_validator("url")
     @classmethod
@@ -100,7 +107,7 @@ class WebhookSink(_SinkBase):
     type: Literal["webhook"]
     url: SecretStr | None
     secret: SecretStr | None = None
-    timeout_seconds: float = Field(10, gt=0, le=120)
+    timeout_seconds: _Num = Field(10, gt=0, le=120)
 
     @field_validator("secret")
     @classmethod
@@ -111,13 +118,13 @@ class WebhookSink(_SinkBase):
 class EmailSink(_SinkBase):
     type: Literal["email"]
     host: str | None
-    port: int = Field(587, ge=1, le=65535)
+    port: _Int = Field(587, ge=1, le=65535)
     security: Literal["starttls", "tls", "none"] = "starttls"
     username: str | None = None
     password: SecretStr | None = None
     from_: str | None = Field(None, alias="from")
     to: list[str] = Field(default_factory=list)
-    timeout_seconds: float = Field(20, gt=0, le=120)
+    timeout_seconds: _Num = Field(20, gt=0, le=120)
     list_unsubscribe: str = ""
     ca_file: str = ""                    # PEM bundle of a private CA; default: the system's CAs
 
@@ -127,7 +134,7 @@ class EmailSink(_SinkBase):
 class AppriseSink(_SinkBase):
     type: Literal["apprise"]
     urls: list[SecretStr] = Field(default_factory=list)     # Apprise URLs: each one is a secret
-    timeout_seconds: float = Field(20, gt=0, le=120)
+    timeout_seconds: _Num = Field(20, gt=0, le=120)
 
 
 SinkConfig = Annotated[SlackSink | WebhookSink | EmailSink | AppriseSink, Field(discriminator="type")]
@@ -140,11 +147,11 @@ class UrgentConfig(_Model):
 
     kinds: list[str] = Field(default_factory=list)          # event kinds, e.g. ["funding"]
     status: list[str] = Field(default_factory=list)         # e.g. ["completed"]
-    min_amount_usd: float | None = Field(None, ge=0)        # amount (other currencies converted roughly)
+    min_amount_usd: _Num | None = Field(None, ge=0)         # amount (other currencies converted roughly)
 
 
 class DeliveryConfig(_Model):
-    undelivered_alert_minutes: float = Field(360, gt=0)     # alert when a digest is still unsent after this
+    undelivered_alert_minutes: _Num = Field(360, gt=0)      # alert when a digest is still unsent after this
     alert_sink: str = ""                                    # optional sink that receives delivery alerts
 
 
@@ -154,8 +161,8 @@ class DigestConfig(_Model):
     timezone: str = "UTC"
     topics: list[str] = Field(default_factory=list)
     sinks: list[str] = Field(default_factory=list)
-    grace_minutes: float = Field(60, ge=0)
-    health_footer_hours: float = Field(24, ge=0)   # list feeds failing longer than this (0: no footer)
+    grace_minutes: _Num = Field(60, ge=0)
+    health_footer_hours: _Num = Field(24, ge=0)   # list feeds failing longer than this (0: no footer)
     urgent: UrgentConfig | None = None
 
     @field_validator("schedule")

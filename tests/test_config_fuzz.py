@@ -55,6 +55,16 @@ BROKEN = [
     ('url = "https://news.example/rss"', 'url = "htps://x"', "feeds[0].url", 8, "http(s)"),
     ('preset = "openai-funding-revenue"', 'preset = "nope"', "topics[0].preset", 12, "unknown preset"),
     ('timezone = "Europe/Paris"', 'timezone = "Europe/Paris"\nbogus = 1', "digests[0].bogus", 22, "unknown key"),
+    # wrong types: numbers and switches take only their TOML type (no "15" -> 15, no true -> 1)
+    ("interval_minutes = 15", 'interval_minutes = "15"', "polling.interval_minutes", 5, "valid number (got '15')"),
+    ("interval_minutes = 15", "interval_minutes = true", "polling.interval_minutes", 5, "valid number (got True)"),
+    ("interval_minutes = 15", "interval_minutes = 15\nmax_body_mb = true", "polling.max_body_mb", 6,
+     "valid number (got True)"),
+    ("interval_minutes = 15", "interval_minutes = 15\nconcurrency = 8.5", "polling.concurrency", 6, "valid integer"),
+    ('url = "https://news.example/rss"', 'url = "https://news.example/rss"\nenabled = "no"', "feeds[0].enabled", 9,
+     "valid boolean"),
+    ('type = "webhook"', 'type = "webhook"\ntimeout_seconds = "10"', "sinks.archive.timeout_seconds", 16,
+     "valid number"),
 ]
 
 
@@ -104,6 +114,10 @@ def cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     ('timezone = "Europe/Paris"', 'timezone = "Europe/Pariss"', "digests[0].timezone"),
     ('sinks = ["archive"]', 'sinks = ["archiv"]', "digests[0].sinks"),
     ('url = "sqlite:///m.db"', 'url = "${MONITOR_FUZZ_UNSET}"', "database.url"),
+    ("interval_minutes = 15", 'interval_minutes = "15"', "polling.interval_minutes"),
+    ("interval_minutes = 15", "interval_minutes = true", "polling.interval_minutes"),
+    ('schedule = "0 8 * * *"', 'schedule = "0 25 * * *"', "digests[0].schedule"),
+    ('type = "webhook"', 'type = "pager"', "sinks.archive.type"),
 ])
 def test_cli_bad_config_one_line_exit_2_nothing_written(tmp_path, old, new, key):
     c = tmp_path / "c.toml"
