@@ -179,6 +179,7 @@ async def poll_once(deps: Deps, *, all_feeds: bool = False) -> RunReport:
     failures: list[_Failure] = []
     lost: list[int] = []   # feeds another process took over while they waited here
     leases: dict[int, datetime] = {}   # feed id -> when this process's lease on it ends
+    polled: set[int] = set()   # feeds polled successfully (written, or in the unchanged batch)
     loop = asyncio.get_running_loop()
 
     exhausted = False
@@ -252,7 +253,10 @@ async def poll_once(deps: Deps, *, all_feeds: bool = False) -> RunReport:
         feed = await next_feed()
         while feed is not None:
             if await still_ours(feed):
-                outcomes.append(await _poll_feed(deps, feed, now, failures))
+                outcome = await _poll_feed(deps, feed, now, failures)
+                outcomes.append(outcome)
+                if outcome.error is None:
+                    polled.add(feed.id)
             feed = queue.next_same_host(feed)
             if feed is None:      # the host's slot is free again: an idle worker may take it
                 signal()
@@ -262,8 +266,11 @@ async def poll_once(deps: Deps, *, all_feeds: bool = False) -> RunReport:
 
     try:
         await asyncio.gather(*(worker() for _ in range(pol.concurrency)))
+    except asyncio.CancelledError:   # shutdown mid-round: what was done is written, the rest is let go
+        await _abandon(deps, {i: until for i, until in leases.items() if i not in polled}, now)
+        raise
     finally:
-        if claiming is not None and not claiming.done():   # cancelled mid-round: its leases expire
+        if claiming is not None and not claiming.done():   # a claim still in flight: its leases expire
             claiming.cancel()
     if lost:
         log.info("%d feeds waited here past their lease and another worker took them over: %s",
@@ -277,6 +284,22 @@ async def poll_once(deps: Deps, *, all_feeds: bool = False) -> RunReport:
     deps.metrics.inc("monitor_polls_total")
     deps.metrics.inc("monitor_feed_polls_total", len(outcomes))
     return report
+
+
+async def _abandon(deps: Deps, leases: dict[int, datetime], now: datetime) -> None:
+    """A round cancelled at shutdown: write the schedules of the unchanged feeds already polled,
+    then release the leases of the feeds not polled (queued, in flight, or failed: failures are
+    written at the end of a round), with a compare-and-set on the lease as claimed, so a feed taken
+    over by another process is left alone. A restart, or another worker, polls them at once
+    instead of after their lease."""
+    try:
+        await deps.flush_unchanged(now)
+        released = await deps.call_store(deps.store.release_leases, leases)
+    except MonitorError as e:
+        log.error("could not release the leases of an abandoned round: %s", e)
+        return
+    if released:
+        log.info("round abandoned at shutdown: %d feeds released for the next poll", released)
 
 
 class HostQueue:

@@ -39,9 +39,28 @@ class Daemon:
         self._last_gauges: dict[str, float] = {}
         self._dead = False
         self._dead_episode: datetime | None = None   # last success before the dead-man alert
+        self._round_started: datetime | None = None   # while a poll round runs
+        self._skipped_ticks = 0
         self._started_at = monitor.deps.clock.now()
 
     async def poll_job(self) -> None:
+        """One round; a tick that comes while a round runs (a long round, or the start-up poll) is
+        skipped here, at debug level, and counted in the round's last log line, instead of
+        APScheduler's WARNING for each tick ("maximum number of running instances reached")."""
+        if self._round_started is not None:
+            self._skipped_ticks += 1
+            log.debug("poll tick skipped: the round started at %s is still running", self._round_started.isoformat())
+            return
+        self._round_started, self._skipped_ticks = self.monitor.deps.clock.now(), 0
+        try:
+            await self._poll_round()
+        finally:
+            if self._skipped_ticks:
+                log.info("poll round took %ds; %d ticks skipped while it ran", (
+                    self.monitor.deps.clock.now() - self._round_started).total_seconds(), self._skipped_ticks)
+            self._round_started = None
+
+    async def _poll_round(self) -> None:
         try:
             report = await self.monitor.poll()
         except MonitorError as e:
@@ -164,8 +183,10 @@ class Daemon:
         now = self.monitor.deps.clock.now()
         tick = self.settings.polling.tick_seconds
         common = {"max_instances": 1, "coalesce": True}
+        # max_instances=2: a tick during a long round reaches poll_job, which skips it quietly
         sched.add_job(self._wrap(self.poll_job), IntervalTrigger(seconds=tick), id="poll",
-                      next_run_time=now + timedelta(seconds=tick), misfire_grace_time=int(tick), **common)
+                      next_run_time=now + timedelta(seconds=tick), misfire_grace_time=int(tick),
+                      **{**common, "max_instances": 2})
         sched.add_job(self._wrap(self.retry_job), IntervalTrigger(seconds=60), id="retry",
                       misfire_grace_time=60, **common)
         for d in self.settings.digests:

@@ -7,6 +7,7 @@ import json
 import logging
 import re
 import socket
+from datetime import timedelta
 
 import httpx
 
@@ -305,3 +306,66 @@ def test_ttl_lengthens_the_interval_within_bounds(feed_server, receiver, sqlite_
     polls = asyncio.run(scenario())
     # every 15 minutes without <ttl>; <ttl>90</ttl> asks for 90, capped by max_interval_minutes = 60
     assert 1 <= len(polls) <= 2
+
+
+def test_a_round_cancelled_at_shutdown_releases_its_leases(feed_server, receiver, db_url, clock):
+    """SIGTERM mid-round cancels the poll: the feeds not polled are let go at once (compare-and-set,
+    so a lease another worker took since is untouched), and a restart polls them without waiting
+    for their lease to run out."""
+    body = (FEEDS / "openai_en.xml").read_bytes()
+    fast = feed_server.add("/fast.xml", body)
+    slow = [feed_server.add(f"/slow{i}.xml", body, delay=3.0) for i in range(3)]
+    s = settings([fast, *slow], receiver, db_url, polling={"max_age_days": 100000, "lease_seconds": 60})
+
+    async def scenario():
+        async with make_monitor(s, clock=clock, parse_workers=0) as m:
+            store = m.deps.store
+            task = asyncio.ensure_future(m.poll())
+            while not (sum(feed_server.in_flight.values()) == 3 and
+                       any(f.last_success_at for f in await m.deps.call_store(store.list_feeds))):
+                await asyncio.sleep(0.02)
+            # another worker takes /slow0.xml over (as if our lease had run out): its lease is newer
+            taken = await m.deps.call_store(store.claim_due_feeds, clock.now() + timedelta(seconds=61),
+                                            lease=timedelta(seconds=60), limit=1)
+            assert [f.url for f in taken] == [slow[0]]
+            task.cancel()
+            try:
+                await task
+            except asyncio.CancelledError:
+                pass
+        for path in ("/slow0.xml", "/slow1.xml", "/slow2.xml"):
+            feed_server.routes[path].delay = 0
+        before = dict(feed_server.hits)
+        async with make_monitor(s, clock=clock, parse_workers=0) as m:   # the restart, at the same moment
+            report = await m.poll()
+        return before, report
+
+    before, report = asyncio.run(scenario())
+    assert sorted(o.url for o in report.feeds) == slow[1:]   # released; /fast.xml recorded; /slow0.xml not ours
+    assert feed_server.hits["/slow0.xml"] == before["/slow0.xml"]
+    assert feed_server.hits["/fast.xml"] == before["/fast.xml"]
+
+
+def test_a_tick_during_a_long_round_is_skipped_quietly(feed_server, receiver, sqlite_url, clock, caplog):
+    body = (FEEDS / "openai_en.xml").read_bytes()
+    s = settings([feed_server.add("/slow.xml", body, delay=1.0)], receiver, sqlite_url,
+                 polling={"max_age_days": 100000})
+
+    async def scenario():
+        async with make_monitor(s, clock=clock, parse_workers=0) as m:
+            d = Daemon(m)
+            round_ = asyncio.ensure_future(d.poll_job())
+            while not feed_server.in_flight["127.0.0.1"]:
+                await asyncio.sleep(0.02)
+            await d.poll_job()   # the next tick: returns at once, the round goes on
+            await d.poll_job()
+            assert not round_.done()
+            await round_
+
+    with caplog.at_level(logging.DEBUG, logger="monitor"):
+        asyncio.run(scenario())
+    assert feed_server.hits["/slow.xml"] == 1
+    assert len([r for r in caplog.records if r.getMessage().startswith("poll tick skipped")]) == 2
+    assert all(r.levelno == logging.DEBUG for r in caplog.records if "tick skipped" in r.getMessage())
+    assert [r.getMessage() for r in caplog.records if "ticks skipped while it ran" in r.getMessage()] == [
+        "poll round took 0s; 2 ticks skipped while it ran"]

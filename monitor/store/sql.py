@@ -224,6 +224,21 @@ class SqlStore(OutboxMixin):
                             .values(lease_until=new_until))
             return bool(res.rowcount == 1)
 
+    def release_leases(self, held: Mapping[int, datetime]) -> int:
+        """Give up this process's leases (``feed id -> lease end as claimed``) on feeds it will not
+        poll (shutdown mid-round), so that they are due to the next claim at once. Compare-and-set:
+        a feed recorded since, or leased by another process since, is untouched. Returns how many
+        were released."""
+        if not held:
+            return 0
+        f = t.feeds.c
+        released = 0
+        with self._tx() as s:
+            for feed_id, until in held.items():
+                res = s.execute(update(t.feeds).where(f.id == feed_id, f.lease_until == until).values(lease_until=None))
+                released += res.rowcount
+        return released
+
     def record_failure(self, feed_id: int, message: str, now: datetime, next_poll_at: datetime) -> None:
         self.record_failures([(feed_id, message, next_poll_at, True)], now)
 
