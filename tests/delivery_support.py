@@ -67,7 +67,7 @@ class SmtpServer:
             def authenticator(server, session, envelope, mechanism, auth_data):
                 self.handler.logins.append((auth_data.login, auth_data.password))
                 ok = auth_data.login == user.encode() and auth_data.password == password.encode()
-                return AuthResult(success=ok)
+                return AuthResult(success=ok, handled=False)  # handled=False: a refusal gets its 535
 
             kwargs.update(authenticator=authenticator, auth_require_tls=tls == "starttls")
         self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port,

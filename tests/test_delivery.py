@@ -133,6 +133,31 @@ def test_timeout_is_retried_with_the_same_identity(receiver, sqlite_url, clock):
     assert len(posts(receiver, "/hook")) == 2 and len(ids) == 1
 
 
+def test_delivery_back_off_grows_between_attempts(receiver, sqlite_url, clock):
+    s = config(receiver, sqlite_url, digest_sinks=("archive",))
+    seed(s, clock, [("OpenAI raises $40B", FUNDING)], sinks=("archive",))
+
+    async def scenario():
+        delays = []
+        async with make_monitor(s, clock=clock, parse_workers=0) as m:
+            for attempt in range(5):
+                receiver.responses.append((503, {}, b"busy"))
+                out = await m.send_digest("daily", retries_only=attempt > 0)
+                assert out[0].error and not out[0].error.permanent
+                waiting = (await m.send_digest("daily"))[0].skipped
+                until = datetime.strptime(re.search(r"waiting until (.+) UTC", waiting).group(1),
+                                          "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
+                delays.append((until - clock.now()).total_seconds())
+                clock.set(until + timedelta(seconds=1))
+        return delays
+
+    delays = run(scenario())
+    assert 29 <= delays[0] <= 60  # 1 min · 2^(n-1), jitter in the upper half
+    assert all(later >= earlier - 1 for earlier, later in zip(delays, delays[1:], strict=False))
+    assert delays[4] >= 8 * delays[0] - 8 and delays[4] <= 16 * 60
+    assert len(posts(receiver, "/hook")) == 5
+
+
 def test_one_dead_sink_never_blocks_another_and_is_reported_once_without_its_url(receiver, sqlite_url, clock,
                                                                                   caplog):
     s = config(receiver, sqlite_url, delivery={"alert_sink": "ops"})

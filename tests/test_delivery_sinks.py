@@ -5,6 +5,8 @@ that must never leave the sinks."""
 from __future__ import annotations
 
 import asyncio
+import email
+import email.policy
 import json
 import logging
 from datetime import UTC, datetime
@@ -16,11 +18,13 @@ import pytest
 from monitor import cli
 from monitor.app import make_monitor
 from monitor.config import settings_from_dict
+from monitor.digest.render import SLACK_MAX_MESSAGE_TEXT, render_slack
 from monitor.errors import DeliveryError
 from monitor.server import render_metrics
 from monitor.sinks.email import EmailSink
 from monitor.sinks.slack import SlackSink
-from monitor.types import Event
+from monitor.sinks.webhook import WebhookSink
+from monitor.types import Digest, DigestStory, Event, Source
 from tests.delivery_support import SmtpServer, seed_stories
 from tests.test_sinks import make_digest
 
@@ -71,6 +75,78 @@ def test_starttls_required_but_not_offered_never_falls_back_to_cleartext():
             asyncio.run(sink.send(make_digest(), NOW))
         assert e.value.permanent and "STARTTLS" in str(e.value)
         assert smtp.handler.logins == []
+
+
+def test_email_carries_list_unsubscribe():
+    with SmtpServer() as smtp:
+        sink = mail_sink(smtp.port, "none", list_unsubscribe="mailto:unsub@example.org")
+        asyncio.run(sink.send(make_digest(), NOW))
+        raw = smtp.handler.messages[0]
+    assert email.message_from_bytes(raw, policy=email.policy.default)["List-Unsubscribe"] == "<mailto:unsub@example.org>"
+
+
+def test_smtp_535_refused_auth_is_permanent():
+    with SmtpServer(auth=("bot", "pw"), offer_starttls=False) as smtp:
+        sink = mail_sink(smtp.port, "none", username="bot", password="wrong")
+        with pytest.raises(DeliveryError) as e:
+            asyncio.run(sink.send(make_digest(), NOW))
+        assert set(smtp.handler.logins) == {(b"bot", b"wrong")} and smtp.handler.messages == []  # smtplib tries
+        # each mechanism the server offers (PLAIN, LOGIN) before giving up
+    assert e.value.permanent and "authentication refused (SMTP 535)" in str(e.value)
+
+
+@pytest.mark.parametrize(("reply", "permanent"), [("451 4.3.0 Local error, try later", False),
+                                                  ("554 5.6.0 Message rejected", True)])
+def test_smtp_refusal_at_data_is_classified_by_its_code(reply, permanent):
+    with SmtpServer() as smtp:
+        smtp.handler.data_codes.append(reply)
+        sink = mail_sink(smtp.port, "none")
+        with pytest.raises(DeliveryError) as e:
+            asyncio.run(sink.send(make_digest(), NOW))
+        assert e.value.permanent is permanent and f"DATA SMTP {reply}" in str(e.value)
+        assert asyncio.run(sink.send(make_digest(), NOW)) == 1 and len(smtp.handler.messages) == 1
+
+
+def test_smtp_partial_recipient_refusal_delivers_to_the_others_and_logs_the_refused_one(caplog):
+    with SmtpServer() as smtp:
+        smtp.handler.rcpt_codes.append("550 5.1.1 No such user")  # the first recipient
+        sink = EmailSink("mail", host="127.0.0.1", port=smtp.port, security="none", sender="monitor@example.org",
+                         to=["gone@example.org", "team@example.org"], timeout=5)
+        with caplog.at_level(logging.ERROR):
+            answer = asyncio.run(sink.send_part(sink.render(make_digest(), NOW)[0], digest_id="d", part_no=0, now=NOW))
+        assert answer.startswith("SMTP 250") and len(smtp.handler.messages) == 1
+    refused = [r.getMessage() for r in caplog.records if "recipient refused" in r.getMessage()]
+    assert len(refused) == 1 and "gone@example.org" in refused[0] and "No such user" in refused[0]
+
+
+@pytest.mark.parametrize("kind", ["webhook", "slack"])
+def test_a_redirect_is_permanent_and_never_followed(receiver, kind):
+    receiver.responses.append((302, {"Location": receiver.url("/elsewhere")}, b""))
+
+    async def go():
+        async with httpx.AsyncClient(follow_redirects=True) as c:  # even a client that would follow
+            sink = (WebhookSink("a", receiver.url("/hook"), c) if kind == "webhook"
+                    else SlackSink("a", receiver.url("/hook"), c))
+            await sink.send(make_digest(), NOW)
+
+    with pytest.raises(DeliveryError) as e:
+        asyncio.run(go())
+    assert e.value.permanent and "HTTP 302" in str(e.value)
+    assert [p["path"] for p in receiver.posts] == ["/hook"]
+
+
+def test_slack_block_text_is_capped_per_message_not_only_per_block():
+    sources = tuple(Source(title="t", url=f"https://news.example/{'p' * 150}/{j}", source=f"Outlet {j}",
+                           published=NOW, lang="en") for j in range(40))
+    stories = tuple(DigestStory(id=i, title=f"OpenAI story {i} " + "x" * 400, url=f"https://a.example/{i}",
+                                topic="openai-money", event=Event(kind="funding"), sources=sources, first_seen=NOW)
+                    for i in range(12))
+    messages = render_slack(Digest(id="d", name="daily", created_at=NOW, stories=stories))
+    assert len(messages) >= 4
+    for m in messages:
+        text = sum(len(b["text"]["text"]) for b in m["blocks"] if "text" in b)
+        text += sum(len(e["text"]) for b in m["blocks"] for e in b.get("elements", ()))
+        assert text <= SLACK_MAX_MESSAGE_TEXT
 
 
 def test_slack_paces_posts_to_one_per_second():
