@@ -96,8 +96,9 @@ async def deliver_run(deps: Deps, digest_name: str, sink: Sink,
     stories = await deps.call_store(deps.store.load_stories, list(run.story_ids))
     parts = await deps.call_store(deps.store.run_parts, run.run_id)
     if not parts:  # first attempt: render once, store before sending (same bytes on every retry)
+        coverage = await deps.call_store(deps.store.load_coverage, run.run_id)
         digest = Digest(id=run.run_id, name=digest_name, created_at=run.created_at, stories=tuple(stories),
-                        notes=await _health_notes(deps, digest_name, now))
+                        notes=await _health_notes(deps, digest_name, now), coverage=tuple(coverage))
         parts = await deps.call_store(deps.store.save_run_parts, run.run_id, sink.render(digest, now), now)
     sent = 0
     for part_no, payload, done in parts:
@@ -221,9 +222,11 @@ async def preview_digest(deps: Deps, name: str) -> Digest:
     cfg = deps.settings.digest(name)
     ids = await deps.call_store(deps.store.pending_story_ids, name, list(cfg.sinks))
     stories = await deps.call_store(deps.store.load_stories, ids)
+    # "more coverage" rides along with new stories only (see claim_runs)
+    coverage = await deps.call_store(deps.store.pending_coverage, name, list(cfg.sinks)) if ids else []
     now = deps.clock.now()
     return Digest(id="preview", name=name, created_at=now, stories=tuple(stories),
-                  notes=await _health_notes(deps, name, now))
+                  notes=await _health_notes(deps, name, now), coverage=tuple(coverage))
 
 
 async def _health_notes(deps: Deps, digest_name: str, now: datetime) -> tuple[str, ...]:

@@ -123,6 +123,8 @@ class Digest:
     created_at: datetime
     stories: tuple[DigestStory, ...]
     notes: tuple[str, ...] = ()     # source-health footer: failing or unusually silent feeds
+    # "more coverage": stories these sinks received before, each with only the sources that joined since
+    coverage: tuple[DigestStory, ...] = ()
 
 
 # ---- run reports ---------------------------------------------------------------------------------

@@ -96,3 +96,25 @@ def test_rendering_never_raises(title, url, source):
     render_slack(d)
     render_email(d)
     json.dumps(render_json(d, NOW))
+
+
+def test_more_coverage_is_listed_after_the_stories_in_every_format():
+    late = DigestStory(id=7, title="OpenAI closes $8.2B round", url="https://wire.example/7", topic="openai-money",
+                       event=None, first_seen=NOW,
+                       sources=(Source(title="OpenAI lève 8,2 milliards", url="https://lemonde.example/7",
+                                       source="Le Monde", published=NOW, lang="fr"),))
+    d = Digest(id="run-2", name="daily", created_at=NOW, stories=(story(1),), coverage=(late,))
+    text = render_text(d)
+    assert text.index("1. OpenAI raises $40B") < text.index("More coverage") < text.index(
+        "- OpenAI closes $8.2B round\n  - Le Monde [fr]: OpenAI lève 8,2 milliards <https://lemonde.example/7>")
+    assert text.startswith("daily: 1 story")                       # coverage is not counted as a story
+    subject, _, page = render_email(d)
+    assert "More coverage" in page and "Le Monde [fr]" in page and subject.startswith("daily: 1 story")
+    slack = json.dumps(render_slack(d))
+    assert "More coverage" in slack and "<https://lemonde.example/7|Le Monde (fr)>" in slack
+    payload = render_json(d, NOW)
+    assert [s["id"] for s in payload["stories"]] == [1]
+    [more] = payload["more_coverage"]
+    assert (more["id"], [s["source"] for s in more["sources"]]) == (7, ["Le Monde"])
+    assert "more_coverage" not in render_json(digest(story(1)), NOW)   # absent when there is none
+    assert "More coverage" not in render_text(digest(story(1)))

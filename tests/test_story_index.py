@@ -156,3 +156,29 @@ def test_the_digest_shows_the_best_source_that_joined_later(store) -> None:
     assert (story.title, story.url) == (ROUND_EN.title, ROUND_EN.link)   # the outlet's own, in English
     assert (story.event.amount, story.event.valuation) == (pytest.approx(8.2e9), pytest.approx(210e9))
     assert len(story.sources) == 3
+
+
+def test_sources_that_join_a_sent_story_are_listed_once_as_more_coverage(store) -> None:
+    _poll(store, "https://wire.example/rss", [ROUND_EN], NOW)
+    _poll(store, "https://yahoo.example/rss", [ROUND_COPY], NOW)        # joins before the story is sent
+    [sid] = _send(store, NOW)
+    later = NOW + timedelta(days=1)
+    assert _poll(store, "https://lemonde.example/rss", [ROUND_FR], later).new_stories == 0
+    # more coverage alone sends nothing, but is what the next digest would list
+    assert store.claim_runs("daily", "hook", later, lease=LEASE) == []
+    [waiting] = store.pending_coverage("daily", ["hook"])
+    assert (waiting.id, [s.source for s in waiting.sources]) == (sid, ["Le Monde"])
+    # a new event: its run carries the coverage, once
+    news = art("OpenAI annualized revenue reaches $15 billion", link="https://wire.example/10", when=later)
+    assert _poll(store, "https://wire.example/rss", [news], later).new_stories == 1
+    [run] = store.claim_runs("daily", "hook", later, lease=LEASE)
+    [more] = store.load_coverage(run.run_id)
+    assert (more.id, [s.lang for s in more.sources]) == (sid, ["fr"])
+    assert sid not in run.story_ids
+    store.mark_run_sent(run.run_id, later)
+    assert store.pending_coverage("daily", ["hook"]) == []
+    again = art("OpenAI annualized revenue reaches $20 billion", link="https://wire.example/11",
+                when=later + timedelta(days=3))
+    _poll(store, "https://wire.example/rss", [again], later + timedelta(days=3))
+    [run2] = store.claim_runs("daily", "hook", later + timedelta(days=3), lease=LEASE)
+    assert store.load_coverage(run2.run_id) == []

@@ -1,6 +1,7 @@
 """End to end with real parts (a local feed server, a webhook receiver, the database): a source in
 another language that reaches its story after the story was delivered joins it and is not sent
-again, however late it arrives within the delivery age window."""
+again, however late it arrives within the delivery age window; the next digest that has news lists
+it once under "more coverage"."""
 
 from __future__ import annotations
 
@@ -60,10 +61,26 @@ def test_a_late_cross_language_source_joins_the_delivered_story_and_is_not_sent_
             assert (sum(f.new_articles for f in late.feeds), sum(f.new_stories for f in late.feeds)) == (1, 0)
             assert all(o.skipped == "nothing pending" for o in await m.send_digest("daily"))
             assert (await m.preview("daily")).stories == ()
-            return await m.deps.call_store(m.deps.store.load_stories, [1, 2])
+            stories = await m.deps.call_store(m.deps.store.load_stories, [1, 2])
+            # news: the digest that sends it lists the late source once, under "more coverage"
+            clock.advance(hours=1)
+            feed_server.add("/wire.xml", rss("Wire", "wire.example", "en", [
+                ("openai-revenue", "OpenAI annualized revenue reaches $15 billion",
+                 "Sales of ChatGPT subscriptions grew.", clock.now())]), content_type="application/rss+xml")
+            await m.poll(all_feeds=True)
+            preview = await m.preview("daily")
+            assert [len(st.sources) for st in preview.coverage] == [1]
+            assert {o.sink for o in await m.send_digest("daily") if o.run_id} == {"archive", "team-slack"}
+            clock.advance(hours=1)
+            assert all(o.skipped == "nothing pending" for o in await m.send_digest("daily"))
+            return stories
 
     stories = asyncio.run(scenario())
-    [post] = hook_posts(receiver)
-    assert len(post["stories"]) == 2
+    first, second = hook_posts(receiver)
+    assert len(first["stories"]) == 2 and "more_coverage" not in first
     [joined] = [st for st in stories if len(st.sources) == 2]
     assert {(src.source, src.lang) for src in joined.sources} == {("Wire", "en"), ("Le Monde", "fr")}
+    assert [st["title"] for st in second["stories"]] == ["OpenAI annualized revenue reaches $15 billion"]
+    [more] = second["more_coverage"]
+    assert more["id"] == joined.id
+    assert [(src["source"], src["lang"]) for src in more["sources"]] == [("Le Monde", "fr")]

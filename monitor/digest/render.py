@@ -81,19 +81,25 @@ def _iso(dt: datetime | None) -> str | None:
 
 
 def render_json(digest: Digest, now: datetime) -> dict[str, Any]:
-    """The generic webhook payload of DESIGN.md."""
-    return {
+    """The generic webhook payload of DESIGN.md, plus ``more_coverage`` when the digest has some:
+    stories the receiver got before, in the same form, each with only the sources that joined
+    since."""
+    payload: dict[str, Any] = {
         "type": "digest",
         "id": digest.id,
         "digest": digest.name,
         "sent_at": now.isoformat(),
-        "stories": [
-            {"id": st.id, "title": st.title, "url": st.url, "topic": st.topic,
-             "event": st.event.to_dict() if st.event else None,
-             "sources": [s.to_dict() for s in st.sources]}
-            for st in digest.stories
-        ],
+        "stories": [_json_story(st) for st in digest.stories],
     }
+    if digest.coverage:
+        payload["more_coverage"] = [_json_story(st) for st in digest.coverage]
+    return payload
+
+
+def _json_story(st: DigestStory) -> dict[str, Any]:
+    return {"id": st.id, "title": st.title, "url": st.url, "topic": st.topic,
+            "event": st.event.to_dict() if st.event else None,
+            "sources": [s.to_dict() for s in st.sources]}
 
 
 def json_body(payload: dict[str, Any]) -> bytes:
@@ -138,6 +144,15 @@ def _slack_story_blocks(story: DigestStory) -> list[dict[str, Any]]:
     return [section, context, {"type": "divider"}]
 
 
+def _slack_coverage_blocks(story: DigestStory) -> list[dict[str, Any]]:
+    """One context line: the story (already sent) and the sources that joined it since."""
+    links = [slack_link(s.url, _cap(f"{s.source or 'source'}" + (f" ({s.lang})" if s.lang else ""), 80))
+             for s in story.sources]
+    text = _cap(f"{slack_link(story.url, _cap(story.title or '(untitled)', 200))}: " + " · ".join(links),
+                SLACK_MAX_SECTION)
+    return [{"type": "context", "elements": [{"type": "mrkdwn", "verbatim": True, "text": text}]}]
+
+
 def _block_text_len(blocks: list[dict[str, Any]]) -> int:
     n = 0
     for b in blocks:
@@ -155,8 +170,12 @@ def render_slack(digest: Digest, title: str = "") -> list[dict[str, Any]]:
     name = title or digest.name
     n = len(digest.stories)
     groups: list[list[dict[str, Any]]] = [[]]
-    for story in digest.stories:
-        blocks = _slack_story_blocks(story)
+    more = [_slack_coverage_blocks(st) for st in digest.coverage]
+    if more:
+        title_block = {"type": "section", "text": {"type": "mrkdwn", "verbatim": True,
+                                                   "text": "*More coverage* (sent before, new sources)"}}
+        more[0] = [title_block, *more[0]]
+    for blocks in [_slack_story_blocks(story) for story in digest.stories] + more:
         current = groups[-1]
         if current and (len(current) + len(blocks) > SLACK_MAX_BLOCKS - 1
                         or _block_text_len(current) + _block_text_len(blocks) > SLACK_MAX_MESSAGE_TEXT):
@@ -201,6 +220,15 @@ def render_text(digest: Digest, title: str = "") -> str:
             link = f" <{s.url}>" if safe_http_url(s.url) else ""
             out.append(f"   - {s.source or 'unknown outlet'}{lang}: {s.title}{link}")
         out.append("")
+    if digest.coverage:
+        out.append("More coverage (sent before, new sources):")
+        for st in digest.coverage:
+            out.append(f"- {st.title}")
+            for s in st.sources:
+                lang = f" [{s.lang}]" if s.lang else ""
+                link = f" <{s.url}>" if safe_http_url(s.url) else ""
+                out.append(f"  - {s.source or 'unknown outlet'}{lang}: {s.title}{link}")
+        out.append("")
     if digest.notes:
         out.append("Source health:")
         out.extend(f"- {n}" for n in digest.notes)
@@ -240,6 +268,16 @@ def render_html(digest: Digest, title: str = "") -> str:
             lang = f" [{html.escape(s.lang)}]" if s.lang else ""
             parts.append(f'<p style="{_CSS_SRC}">{html.escape(s.source or "unknown outlet")}{lang}: '
                          f"{_a(s.url, s.title)}</p>")
+        parts.append("</div>")
+    if digest.coverage:
+        parts.append(f'<div style="{_CSS_STORY}"><p style="{_CSS_FACTS}"><b>More coverage</b> '
+                     "(sent before, new sources)</p>")
+        for st in digest.coverage:
+            parts.append(f'<p style="{_CSS_FACTS}">{_a(st.url, st.title or "(untitled)")}</p>')
+            for s in st.sources:
+                lang = f" [{html.escape(s.lang)}]" if s.lang else ""
+                parts.append(f'<p style="{_CSS_SRC}">{html.escape(s.source or "unknown outlet")}{lang}: '
+                             f"{_a(s.url, s.title)}</p>")
         parts.append("</div>")
     if digest.notes:
         parts.append(f'<p style="{_CSS_SRC}"><b>Source health</b></p>')

@@ -38,7 +38,8 @@ class OutboxMixin:
     def claim_runs(self, digest: str, sink: str, now: datetime, *, lease: timedelta,
                    ignore_backoff: bool = False, retries_only: bool = False) -> list[PendingRun]:
         """Lease what (digest, sink) has not received: earlier unsent runs first (same id, so a
-        receiver can drop a duplicate), then one new run holding every new pending story."""
+        receiver can drop a duplicate), then one new run holding every new pending story and the
+        "more coverage" waiting for stories the sink has received (:meth:`load_coverage`)."""
         with self._tx() as s:
             pending = (t.deliveries.c.digest == digest) & (t.deliveries.c.sink == sink) & (t.deliveries.c.status == "pending")
             if not ignore_backoff:
@@ -65,6 +66,11 @@ class OutboxMixin:
                 s.execute(insert(t.digest_runs).values(id=run_id, digest=digest, sink=sink, created_at=now))
                 s.execute(update(t.deliveries).where(t.deliveries.c.id.in_([r.id for r in fresh])).values(run_id=run_id))
                 runs[run_id] = fresh
+                received = select(t.deliveries.c.story_id).where(
+                    t.deliveries.c.digest == digest, t.deliveries.c.sink == sink, t.deliveries.c.status == "sent")
+                cov = t.coverage.c
+                s.execute(update(t.coverage).where(cov.digest == digest, cov.sink == sink, cov.run_id.is_(None),
+                                                   cov.story_id.in_(received)).values(run_id=run_id))
             if not runs:
                 return []
             s.execute(update(t.digest_runs).where(t.digest_runs.c.id.in_(list(runs))).values(lease_until=now + lease))
@@ -86,6 +92,7 @@ class OutboxMixin:
             s.execute(update(t.deliveries).where(t.deliveries.c.run_id == run_id, t.deliveries.c.status == "pending")
                       .values(status="sent", sent_at=now, attempts=t.deliveries.c.attempts + 1, last_error=None))
             s.execute(update(t.digest_runs).where(t.digest_runs.c.id == run_id).values(sent_at=now, lease_until=None))
+            s.execute(update(t.coverage).where(t.coverage.c.run_id == run_id).values(sent_at=now))
 
     def mark_run_failed(self, run_id: str, error: str, now: datetime, next_attempt_at: datetime | None,
                         *, permanent: bool = False, wait_until: datetime | None = None) -> None:
@@ -220,11 +227,36 @@ class OutboxMixin:
             return PendingRun(run_id=run_id, digest=digest, sink=sink, story_ids=tuple(r.story_id for r in rows),
                               created_at=now)
 
-    def load_stories(self, story_ids: Sequence[int]) -> list[DigestStory]:
+    def load_coverage(self, run_id: str) -> list[DigestStory]:
+        """The "more coverage" of a run: stories its sink received earlier, each with only the
+        sources that joined them since (claimed with the run, so a retry renders the same)."""
+        with self._tx() as s:
+            rows = s.execute(select(t.coverage.c.story_id, t.coverage.c.article_id)
+                             .where(t.coverage.c.run_id == run_id)).all()
+        return self._coverage(rows)
+
+    def pending_coverage(self, digest: str, sinks: Sequence[str]) -> list[DigestStory]:
+        """What the next run of ``digest`` would list as "more coverage" for any of ``sinks``."""
+        with self._tx() as s:
+            d, cov = t.deliveries.c, t.coverage.c
+            rows = s.execute(select(cov.story_id, cov.article_id).join(
+                t.deliveries, (d.story_id == cov.story_id) & (d.digest == cov.digest) & (d.sink == cov.sink))
+                .where(cov.digest == digest, cov.sink.in_(list(sinks)), cov.run_id.is_(None),
+                       d.status == "sent")).all()
+        return self._coverage(rows)
+
+    def _coverage(self, rows: Sequence[Any]) -> list[DigestStory]:
+        only: dict[int, set[int]] = {}
+        for story_id, article_id in rows:
+            only.setdefault(story_id, set()).add(article_id)
+        return self.load_stories(sorted(only), only=only)
+
+    def load_stories(self, story_ids: Sequence[int], *, only: dict[int, set[int]] | None = None) -> list[DigestStory]:
         """Stories with every source (the headline's own included), oldest story first. The title,
         link and event are those of the story's best source and its most complete event, chosen
         now among all its members (:mod:`monitor.stories.headline`), so a better source that joined
-        after the story was created speaks for it."""
+        after the story was created speaks for it. With ``only`` (story id -> article ids), the
+        sources listed are those articles alone (the headline is still chosen among all)."""
         if not story_ids:
             return []
         with self._tx() as s:
@@ -245,7 +277,7 @@ class OutboxMixin:
             seen: set[int] = set()
             sources = []
             for art in arts:
-                if art.id in seen:
+                if art.id in seen or (only is not None and art.id not in only.get(sid, ())):
                     continue
                 seen.add(art.id)
                 sources.append(Source(title=art.title, url=art.link, source=art.source, published=art.published,

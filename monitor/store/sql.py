@@ -32,7 +32,7 @@ from monitor.types import Article as ArticleValue
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
-HEAD_REVISION = "0004"   # the newest file in migrations/versions (a test checks it against Alembic's head)
+HEAD_REVISION = "0005"   # the newest file in migrations/versions (a test checks it against Alembic's head)
 SQLITE_CACHE_KIB = 512    # page cache per SQLite connection (SQLite's default is 2000)
 SQLITE_STATEMENT_CACHE = 32   # prepared statements kept per SQLite connection (pysqlite's default is 128)
 _MIGRATION_LOCK = 0x6D6F6E69  # "moni": PostgreSQL advisory lock key for schema upgrades
@@ -382,6 +382,8 @@ class SqlStore(OutboxMixin):
             created = 1
         else:
             batch.joined.add(story_id)
+            if item.deliverable:
+                batch.late.append((story_id, article_id))
         index.add(story_id, features)
         batch.matches.append({"article_id": article_id, "topic": topic, "score": match.score,
                               "reasons": [r.to_dict() for r in match.reasons], "event": event,
@@ -466,13 +468,15 @@ def _stories_since(items: Sequence[NewItem], now: datetime, gap: timedelta) -> d
 
 class _MatchBatch:
     """What one ``record_items`` call writes after assigning stories: match rows, stories that
-    gained a source, pending deliveries (insert-or-ignore), each in one statement."""
+    gained a source, pending deliveries (insert-or-ignore), each in one statement, and "more
+    coverage" rows for sources that joined a story already in a run for some (digest, sink)."""
 
     def __init__(self) -> None:
         self.indexes: dict[str, StoryIndexLike] = {}
         self.matches: list[dict[str, Any]] = []
         self.joined: set[int] = set()
         self.deliveries: set[tuple[int, str, str]] = set()
+        self.late: list[tuple[int, int]] = []   # (story id, article id) of deliverable joiners
 
     def flush(self, store: SqlStore, s: Connection, now: datetime) -> None:
         if self.matches:
@@ -483,6 +487,23 @@ class _MatchBatch:
             s.execute(store._insert(t.deliveries).on_conflict_do_nothing(),
                       [{"story_id": sid, "digest": d, "sink": k, "status": "pending", "attempts": 0,
                         "created_at": now} for sid, d, k in sorted(self.deliveries)])
+        if self.late:
+            self._flush_coverage(store, s, now)
+
+    def _flush_coverage(self, store: SqlStore, s: Connection, now: datetime) -> None:
+        """A source that joins a story some (digest, sink) has in a run already (sent, or being
+        sent with the message rendered) is not in that message: note it for "more coverage"."""
+        d = t.deliveries.c
+        routes: dict[int, list[tuple[str, str]]] = {}
+        rendered = select(t.delivery_parts.c.run_id)
+        for sid, digest, sink in s.execute(select(d.story_id, d.digest, d.sink).where(
+                d.story_id.in_(sorted({sid for sid, _ in self.late})),
+                or_(d.status == "sent", (d.status == "pending") & d.run_id.in_(rendered)))):
+            routes.setdefault(sid, []).append((digest, sink))
+        rows = [{"story_id": sid, "article_id": aid, "digest": digest, "sink": sink, "created_at": now}
+                for sid, aid in self.late for digest, sink in routes.get(sid, ())]
+        if rows:
+            s.execute(store._insert(t.coverage).on_conflict_do_nothing(), rows)
 
 
 def _success(now: datetime, next_poll_at: datetime) -> dict[str, Any]:

@@ -142,6 +142,23 @@ deliveries = Table(
     Index("ix_deliveries_pending", "digest", "sink", "status"),
 )
 
+# "More coverage": a source that joined a story after the story was put in a run for (digest,
+# sink). Listed once, in that sink's next run that has new stories (``run_id`` set when the run is
+# claimed, ``sent_at`` when it is sent); never a reason to send by itself.
+coverage = Table(
+    "coverage", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("story_id", Integer, ForeignKey("stories.id", ondelete="CASCADE"), nullable=False),
+    Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), nullable=False),
+    Column("digest", String(200), nullable=False),
+    Column("sink", String(200), nullable=False),
+    Column("run_id", String(64), nullable=True, index=True),
+    _when("created_at"),
+    _when("sent_at", nullable=True),
+    UniqueConstraint("article_id", "digest", "sink", name="uq_coverage_article_digest_sink"),
+    Index("ix_coverage_waiting", "digest", "sink", "run_id"),
+)
+
 # One message (or set of messages) built for one (digest, sink). Its id is the identity receivers
 # see (webhook-id, digest id): a re-send after a crash reuses it.
 digest_runs = Table(
