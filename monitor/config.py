@@ -137,8 +137,14 @@ class AppriseSink(_SinkBase):
     timeout_seconds: _Num = Field(20, gt=0, le=120)
 
 
-SinkConfig = Annotated[SlackSink | WebhookSink | EmailSink | AppriseSink, Field(discriminator="type")]
-AnySink = SlackSink | WebhookSink | EmailSink | AppriseSink
+class DiscordSink(_SinkBase):
+    type: Literal["discord"]
+    webhook_url: SecretStr | None                            # https://discord.com/api/webhooks/ID/TOKEN
+    timeout_seconds: float = Field(10, gt=0, le=120)
+
+
+SinkConfig = Annotated[SlackSink | WebhookSink | EmailSink | AppriseSink | DiscordSink, Field(discriminator="type")]
+AnySink = SlackSink | WebhookSink | EmailSink | AppriseSink | DiscordSink
 
 
 class UrgentConfig(_Model):
@@ -451,7 +457,7 @@ def _describe(e: ValidationError) -> str:
     for part in loc:
         if isinstance(part, int):
             path += f"[{part}]"
-        elif part in ("slack", "webhook", "email", "apprise") and path.startswith("sinks."):
+        elif part in ("slack", "webhook", "email", "apprise", "discord") and path.startswith("sinks."):
             continue  # discriminated-union branch name, not a key
         else:
             path += f".{_key(part)}" if path else _key(part)
@@ -461,9 +467,9 @@ def _describe(e: ValidationError) -> str:
     elif kind == "union_tag_invalid":
         tag = err.get("ctx", {}).get("tag")
         path += ".type"
-        msg = f"unknown sink type {tag!r} (known: slack, webhook, email, apprise)"
+        msg = f"unknown sink type {tag!r} (known: slack, webhook, email, apprise, discord)"
     elif kind == "union_tag_not_found":
-        msg = "missing key 'type' (slack, webhook, email or apprise)"
+        msg = "missing key 'type' (slack, webhook, email, apprise or discord)"
     elif kind == "missing":
         msg = "required key is missing"
     else:

@@ -192,12 +192,14 @@ SinkFactory = Callable[[str, Any, httpx.AsyncClient], Sink]
 
 def _registry() -> dict[str, SinkFactory]:
     from monitor.sinks.apprise import AppriseSink
+    from monitor.sinks.discord import DiscordSink
     from monitor.sinks.email import EmailSink
     from monitor.sinks.slack import SlackSink
     from monitor.sinks.webhook import WebhookSink
 
     return {"slack": SlackSink.from_config, "webhook": WebhookSink.from_config,
-            "email": EmailSink.from_config, "apprise": AppriseSink.from_config}
+            "email": EmailSink.from_config, "apprise": AppriseSink.from_config,
+            "discord": DiscordSink.from_config}
 
 
 def build_sink(name: str, config: Any, client: httpx.AsyncClient) -> Sink:
