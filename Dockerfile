@@ -14,6 +14,11 @@ RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev \
     && apt-get purge -y gcc libc6-dev && apt-get autoremove -y && rm -rf /var/lib/apt/lists/* \
     && useradd --system --create-home --home-dir /data monitor
 COPY config.toml ./
+# the health server must listen on all of the container's interfaces for `-p 127.0.0.1:8321:8321`
+# to reach it (the shipped config says 127.0.0.1, right outside a container); a mounted config
+# needs the same line
+RUN sed -i 's/^listen = "127.0.0.1:8321"/listen = "0.0.0.0:8321"/' config.toml \
+    && grep -q '^listen = "0.0.0.0:8321"' config.toml
 USER monitor
 VOLUME /data
 EXPOSE 8321

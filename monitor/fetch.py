@@ -46,7 +46,7 @@ class FetchPolicy:
     read_timeout: float = 15.0            # per chunk
     max_bytes: int = 10 * 1024 * 1024     # decoded bytes (gzip bombs count after inflating)
     max_redirects: int = 5
-    user_agent: str = f"monitor/{__version__} (news monitor; +https://github.com/monitor)"
+    user_agent: str = f"monitor/{__version__} (feed poller)"   # see user_agent()
     # resolve the host of a redirect to another origin and refuse it when any of its
     # addresses is private, loopback or link-local (off for tests on fake host names)
     resolve_redirect_hosts: bool = True
@@ -61,8 +61,9 @@ async def _resolve(host: str, port: int) -> list[str]:
 
 
 def user_agent(contact: str = "") -> str:
-    base = f"monitor/{__version__} (+https://pypi.org/project/feedparser/; feed poller"
-    return f"{base}; {contact})" if contact else f"{base})"
+    """``monitor/<version> (feed poller; +<contact>)``: this project by name, and the operator's
+    contact (``polling.user_agent_contact``: a URL or ``mailto:``) when one is configured."""
+    return f"monitor/{__version__} (feed poller; +{contact})" if contact else f"monitor/{__version__} (feed poller)"
 
 
 _ACCEPT = ("application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, "

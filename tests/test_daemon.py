@@ -117,6 +117,51 @@ def test_metric_label_values_are_escaped():
                                        "monitor_feed_consecutive_failures": "gauge"}
 
 
+def test_user_agent_names_the_project_and_the_configured_contact(feed_server, receiver, sqlite_url, clock):
+    from monitor import __version__
+
+    urls = serve_fixtures(feed_server)[:1]
+    s = settings(urls, receiver, sqlite_url, polling={"user_agent_contact": "https://ops.example/contact"})
+
+    async def scenario():
+        async with make_monitor(s, clock=clock, parse_workers=0) as m:
+            await m.poll()
+
+    asyncio.run(scenario())
+    agents = {r["headers"]["User-Agent"] for r in feed_server.requests}
+    assert agents == {f"monitor/{__version__} (feed poller; +https://ops.example/contact)"}
+
+
+def _rss(n: int) -> bytes:
+    items = "".join(f"<item><title>Weather report {i}</title><link>https://w.example/{i}</link>"
+                    f"<guid>w{i}</guid></item>" for i in range(n))
+    return (f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Weather</title>'
+            f"<link>https://w.example/</link><description>d</description>{items}</channel></rss>").encode()
+
+
+def test_source_health_footer_lists_feeds_silent_far_longer_than_their_rhythm(feed_server, receiver, sqlite_url,
+                                                                                clock):
+    url = feed_server.add("/weather.xml", _rss(2))
+    s = settings([url], receiver, sqlite_url, polling={"max_age_days": 100000, "adaptive": False})
+
+    async def scenario():
+        async with make_monitor(s, clock=clock, parse_workers=0) as m:
+            await m.poll()
+            for n in range(3, 7):   # a new item every hour
+                clock.advance(hours=1)
+                feed_server.routes["/weather.xml"].body = _rss(n)
+                await m.poll()
+            early = await m.preview("daily")
+            for _ in range(8 * 24):   # then nothing new for 8 days (polled every hour)
+                clock.advance(hours=1)
+                await m.poll()
+            return early, await m.preview("daily")
+
+    early, late = asyncio.run(scenario())
+    assert early.notes == ()
+    assert late.notes == ("Weather: nothing new for 8 days (usually every 1.0 h)",), late.notes
+
+
 def test_run_serves_healthz_and_metrics(tmp_path, feed_server, receiver):
     port = _free_port()
     urls = serve_fixtures(feed_server)
@@ -167,13 +212,15 @@ def _hits(feed_server, path):
 def test_retry_after_and_backoff_with_an_injected_clock(feed_server, receiver, sqlite_url, clock):
     urls = serve_fixtures(feed_server)[:1]
     limited = feed_server.add("/limited.xml", b"slow down", status=429, headers={"Retry-After": "7200"}, etag=False)
+    busy = feed_server.add("/busy.xml", b"busy", status=503, headers={"Retry-After": "3600"}, etag=False)
     broken = feed_server.add("/broken.xml", b"oops", status=500, etag=False)
-    s = settings(urls + [limited, broken], receiver, sqlite_url, polling={"max_age_days": 100000, "adaptive": False})
+    s = settings(urls + [limited, busy, broken], receiver, sqlite_url,
+                 polling={"max_age_days": 100000, "adaptive": False})
 
     async def scenario():
         async with make_monitor(s, clock=clock, parse_workers=0) as m:
             await m.poll()
-            gaps: dict[str, list[float]] = {"/broken.xml": [], "/limited.xml": []}
+            gaps: dict[str, list[float]] = {"/broken.xml": [], "/limited.xml": [], "/busy.xml": []}
             last = dict.fromkeys(gaps, clock.now())
             for _ in range(12 * 24):  # a day in 5-minute ticks
                 clock.advance(minutes=5)
@@ -187,11 +234,16 @@ def test_retry_after_and_backoff_with_an_injected_clock(feed_server, receiver, s
 
     all_gaps, feeds = asyncio.run(scenario())
     gaps = all_gaps["/broken.xml"]
-    # Retry-After (2 h) is honoured from the first answer on, though the feed's interval is 15 minutes
+    # Retry-After is honoured from the first answer on, though the feed's interval is 15 minutes:
+    # 2 h on a 429, 1 h on a 503 (until the back-off grows past it)
     assert all_gaps["/limited.xml"] and all(g >= 120 for g in all_gaps["/limited.xml"])
-    # exponential back-off: the gaps between polls of the failing feed grow, capped at 6 h
-    assert gaps == sorted(gaps) or all(g >= 15 for g in gaps)
-    assert gaps[-1] > gaps[0] and max(gaps) <= 6 * 60 + 5
+    assert all_gaps["/busy.xml"] and all(g >= 60 for g in all_gaps["/busy.xml"])
+    # exponential back-off: after the n-th failure the feed waits 15·2^(n-1) minutes with jitter in
+    # the upper half, at least the interval and at most 6 h (polls happen on 5-minute ticks)
+    assert len(gaps) >= 6
+    for n, gap in enumerate(gaps, start=1):
+        raw = min(360, 15 * 2 ** (n - 1))
+        assert max(15, raw / 2) <= gap <= raw + 5, (n, gap, gaps)
     failing = {f.url: f for f in feeds}[broken]
     assert failing.consecutive_failures == len(gaps) + 1 and failing.last_error.startswith("http_status")
     assert failing.enabled  # never disabled silently
