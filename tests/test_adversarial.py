@@ -22,7 +22,8 @@ import sys
 import threading
 import time
 import urllib.request
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +61,8 @@ SERVER_ROUTES = {
     "/infinite": "too_large", "/content-length-lie/short": "protocol_error",
     "/content-length-lie/long": "parse_error", "/reset": "network_error", "/huge-headers": "protocol_error",
     "/status/500": "http_status", "/status/503": "http_status", "/status/429?retry_after=120": "http_status",
+    "/status/429?retry_after=31536000": "http_status",   # absurd Retry-After values: capped at 6 h
+    "/status/429?retry_after=Wed,%2021%20Oct%202099%2007:28:00%20GMT": "http_status",
     "/304-forever": "not_modified", "/etag-churn": "ok", "/json-error-200": "not_a_feed",
     "/html-200": "not_a_feed", "/empty-200": "empty_body", "/gzip-lie": "decode_error",
     "/gzip-bomb": "too_large", "/gzip-naked": "ok", "/body-is-path": "not_a_feed", "/body-is-url": "not_a_feed",
@@ -123,6 +126,80 @@ class Canary:
         self._stop.set()
         self.thread.join(2)
         self.sock.close()
+
+
+class OddServer:
+    """A loopback HTTP server for what FeedServer cannot do: ``tls=True`` serves ``body`` over TLS
+    with a throwaway self-signed certificate (valid for 127.0.0.1; only its issuer is unknown);
+    ``lie=True`` sends an ETag and a Last-Modified, declares 100,000 bytes, sends half the body
+    and closes. Records the headers of every request."""
+
+    def __init__(self, body: bytes, tmp: Path, *, tls: bool = False, lie: bool = False) -> None:
+        self.requests: list[dict[str, str]] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_GET(self) -> None:  # noqa: N802
+                outer.requests.append(dict(self.headers))
+                self.send_response(200)
+                self.send_header("Content-Type", "application/rss+xml")
+                self.send_header("Content-Length", str(100_000 if lie else len(body)))
+                if lie:
+                    self.send_header("ETag", '"lie-etag"')
+                    self.send_header("Last-Modified", "Tue, 05 Aug 2025 10:00:00 GMT")
+                self.end_headers()
+                self.wfile.write(body[: len(body) // 2] if lie else body)
+                self.wfile.flush()
+                self.close_connection = True
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        scheme = "http"
+        if tls:
+            import ssl
+
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(*self_signed_cert(tmp))
+            self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
+            scheme = "https"
+        self.url = f"{scheme}://127.0.0.1:{self.httpd.server_address[1]}/feed"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def self_signed_cert(tmp: Path) -> tuple[str, str]:
+    """A throwaway self-signed certificate for 127.0.0.1: (cert file, key file)."""
+    import ipaddress
+    from datetime import UTC, datetime, timedelta
+
+    x509 = pytest.importorskip("cryptography.x509")
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .sign(key, hashes.SHA256()))
+    cert_file, key_file = tmp / "self-signed.pem", tmp / "self-signed.key"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return str(cert_file), str(key_file)
 
 
 @pytest.fixture
@@ -240,6 +317,20 @@ def stored(sqlite_url: str, feed_url: str) -> list[dict[str, Any]]:
         con.close()
 
 
+def stored_feeds(sqlite_url: str) -> dict[str, dict[str, Any]]:
+    """url -> the feed's stored next_poll_at (UTC), etag and last_modified."""
+    import sqlite3
+    from datetime import UTC, datetime
+
+    con = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"))
+    try:
+        rows = con.execute("SELECT url, next_poll_at, etag, last_modified FROM feeds").fetchall()
+    finally:
+        con.close()
+    return {url: {"next_poll_at": datetime.fromisoformat(nxt).replace(tzinfo=UTC) if nxt else None, "etag": etag,
+                  "last_modified": lm} for url, nxt, etag, lm in rows}
+
+
 def labels(fixture: str, prefix: str) -> dict[str, str]:
     """link -> label, from the fixture's ``<link>`` and its ``<guid>adv-<prefix>-LABEL</guid>``."""
     text = (ADV / fixture).read_text(encoding="utf-8")
@@ -275,6 +366,11 @@ def test_every_hostile_case_in_one_poll_with_a_control_feed(adversarial_server, 
     refused = f"http://127.0.0.1:{closed.getsockname()[1]}/feed"
     closed.close()
     network = {refused: "network_error", "http://feed.invalid/rss": "dns_error"}
+    # a self-signed certificate fails (verification stays on: the same server would give a good feed);
+    # a body cut short under an ETag and a Last-Modified stores neither validator
+    tls = OddServer((FEEDS / "openai_en.xml").read_bytes(), tmp_path, tls=True)
+    liar = OddServer((FEEDS / "openai_en.xml").read_bytes(), tmp_path, lie=True)
+    network |= {tls.url: "tls_error", liar.url: "protocol_error"}
     urls = [control, *static.values(), filter_url, guid_url, *rejected, *server, *network]
     s = settings_for(urls, receiver, sqlite_url)
 
@@ -283,16 +379,21 @@ def test_every_hostile_case_in_one_poll_with_a_control_feed(adversarial_server, 
             started = time.monotonic()
             report = await m.poll()
             elapsed = time.monotonic() - started
+            feeds_after = stored_feeds(sqlite_url)
             await m.send_digest("daily")
             serve_fixture(feed_server, canary, "guid_scheme_v2.xml", tag=None)
             feed_server.routes["/f/guid_scheme_v1.xml"] = feed_server.routes.pop("/f/guid_scheme_v2.xml")
             clock.advance(hours=2)
             again = await m.poll(all_feeds=True)
             second = await m.send_digest("daily")
-            return report, elapsed, again, second
+            return report, elapsed, again, second, feeds_after
 
-    with caplog.at_level(logging.DEBUG):
-        report, elapsed, again, second = run(scenario())
+    try:
+        with caplog.at_level(logging.DEBUG):
+            report, elapsed, again, second, feeds_after = run(scenario())
+    finally:
+        tls.close()
+        liar.close()
     outcomes = {f.url: f for f in report.feeds}
     assert len(outcomes) == len(urls)
 
@@ -305,6 +406,19 @@ def test_every_hostile_case_in_one_poll_with_a_control_feed(adversarial_server, 
     if got["http://feed.invalid/rss"] in ("network_error", "timeout"):  # no resolver in the sandbox
         want["http://feed.invalid/rss"] = got["http://feed.invalid/rss"]
     assert got == want
+
+    # redirects are never learned: every feed keeps the URL it was configured with (/redirect-self,
+    # /redirect-chain/3 included); Retry-After of a year or of a date in 2099 is capped at 6 hours
+    assert set(feeds_after) == set(urls)
+    now = clock.now() - timedelta(hours=2)   # the first poll's time
+    for route in ("/status/429?retry_after=31536000", "/status/429?retry_after=Wed,%2021%20Oct%202099%2007:28:00%20GMT"):
+        assert feeds_after[adversarial_server + route]["next_poll_at"] == now + timedelta(hours=6), route
+    # no validator is stored from a failed poll (the short body came with an ETag and a Last-Modified),
+    # so the next request is unconditional
+    for url in (liar.url, adversarial_server + "/content-length-lie/short"):
+        assert feeds_after[url]["etag"] is None and feeds_after[url]["last_modified"] is None, url
+    assert len(liar.requests) == 2 and "If-None-Match" not in liar.requests[1]
+    assert "If-Modified-Since" not in liar.requests[1]
 
     # one poll is bounded by the per-feed deadline (slow drip, slow headers, silent sockets)
     assert elapsed < DEADLINE * 2 + 20
@@ -336,7 +450,7 @@ def test_every_hostile_case_in_one_poll_with_a_control_feed(adversarial_server, 
     assert all(r.levelname == "WARNING" for r in first_poll)
     for r in first_poll:
         msg = r.getMessage()
-        assert re.search(r"id=\d+ feed=http://\S+ reason=[a-z_]+", msg), msg
+        assert re.search(r"id=\d+ feed=https?://\S+ reason=[a-z_]+", msg), msg
         assert len(msg) < 400 and "<rss" not in msg and "\x1b" not in msg
     assert any("reason=http_status status=500" in r.getMessage() for r in first_poll)
     assert not any(r.levelname == "ERROR" for r in caplog.records if r.name.startswith("monitor"))
