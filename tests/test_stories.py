@@ -169,6 +169,21 @@ def test_matcher_event_supplies_missing_figures() -> None:
     assert rejected.lead == ()
 
 
+def test_a_figure_only_in_the_summary_needs_more_than_the_same_kind() -> None:
+    """A headline without a figure is about something else than the round its summary recalls:
+    one common figure and the kind of that background are not enough; a common party is."""
+    event = Event(kind="funding", amount=8.2e9, currency="USD")
+    closes = art("OpenAI closes $8.2 billion funding round", "The round values the company at $210 billion.",
+                 when="2025-06-11T18:00:00+00:00")
+    new_fact = art("OpenAI asks its backers to stay away from rival labs",
+                   "Investors in its $8.2 billion funding round were told so.", when="2025-06-12T08:00:00+00:00")
+    assert not same_story(feat(new_fact, event), feat(closes, event))
+    crowd = art("Thrive-led OpenAI round draws a crowd of new investors",
+                "Thrive Capital led the $8.2 billion funding round.", when="2025-06-12T08:00:00+00:00")
+    led = art("OpenAI closes $8.2 billion funding round led by Thrive Capital", when="2025-06-11T18:00:00+00:00")
+    assert same_story(feat(crowd, event), feat(led, event))
+
+
 # ---- money figures ---------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(

@@ -13,8 +13,9 @@ The rules, in order (the first that applies decides):
    a negotiation and a report that says neither: different unless within ``TEXT_GAP_HOURS``;
 7. undated, and the years they name do not overlap: different (hard);
 8. the lead figures agree both ways, when dated within ``FIGURE_GAP_HOURS``, and something else
-   agrees too (a second figure, the kind of event, a party, some text): same (this is what
-   matches a French and a Japanese report of one round); one way only (an analysis
+   agrees too (a second figure, a party, some text, or the kind of event when both headlines
+   state a figure): same (this is what matches a French and a Japanese report of one round);
+   one way only (an analysis
    citing the valuation; a tranche citing its round): same only when dated within
    ``TEXT_GAP_HOURS``;
 9. without comparable figures: same only when close in time (``TEXT_GAP_HOURS``) and either the
@@ -258,10 +259,17 @@ def _corroborated(pa: Prepared, pb: Prepared, sim: Callable[[], float]) -> bool:
     """A common lead figure is enough only with something else in common: a second figure, the
     same kind of event (unless they name different parties), a common party, the same year named
     in both headlines ("by 2029"), or some text. A
-    lone "$500 billion" is also every background mention of the last valuation."""
+    lone "$500 billion" is also every background mention of the last valuation.
+
+    The same kind of event counts only when both headlines state a figure: a headline without one
+    is about something else than the figure its summary cites ("OpenAI asks investors to avoid
+    backing rivals", whose summary recalls "its $6.6 billion round"), so the figure is background
+    there and the kind of that background says nothing more."""
     matched = sum(1 for x in pa.figures if any(_close(x, y) for y in pb.figures))
     if matched >= 2 or pa.entities & pb.entities or pa.years & pb.years or sim() >= SIMILAR_FIGURES:
         return True
+    if not (pa.title_figure and pb.title_figure):
+        return False
     # the same kind of event, unless each names other parties than the other
     return bool(pa.kinds & pb.kinds) and not (pa.entities and pb.entities)
 
