@@ -51,6 +51,8 @@ def _parser() -> argparse.ArgumentParser:
     ssub = sinks.add_subparsers(dest="sinks_command", metavar="ACTION", required=True)
     stest = ssub.add_parser("test", help="send a test message through sink NAME, print its exact answer")
     stest.add_argument("name")
+    sretry = ssub.add_parser("retry", help="re-queue what sink NAME refused for good (after fixing it); same digest ids")
+    sretry.add_argument("name")
 
     match = sub.add_parser("match", help="classify JSON-lines items (no database needed)")
     match.add_argument("--jsonl", action="store_true", required=True, help="read and write JSON lines")
@@ -131,6 +133,8 @@ def _dispatch(args: argparse.Namespace) -> int:
     if cmd == "feeds":
         return _feeds(args, settings)
     if cmd == "sinks":
+        if args.sinks_command == "retry":
+            return _sinks_retry(settings, args.name)
         return _sinks_test(settings, args.name)
     return asyncio.run(_async_command(args, settings))
 
@@ -270,6 +274,27 @@ def _sinks_test(settings: Settings, name: str) -> int:
     return 0
 
 
+def _sinks_retry(settings: Settings, name: str) -> int:
+    """``monitor sinks retry NAME``: put the deliveries sink NAME refused for good back in the
+    outbox, with their digest ids; the next send (or the daemon's retry) sends them."""
+    from monitor.store import open_store
+
+    if name not in settings.sinks:
+        raise ConfigError(f"unknown sink {name!r} (known: {', '.join(settings.sinks) or 'none'})")
+    store = open_store(settings.database_url)
+    try:
+        store.migrate()
+        stories, runs = store.requeue_failed(name)
+    finally:
+        store.close()
+    if not stories:
+        print(f"{name}: nothing failed")
+    else:
+        print(f"{name}: {stories} stories re-queued in {runs} digest run(s), with their digest ids; "
+              "the next `monitor digest send` (or the daemon's retry) sends them")
+    return 0
+
+
 def _print_feeds(feeds: list[Any]) -> None:
     if not sys.stdout.isatty():
         for f in feeds:
@@ -352,7 +377,8 @@ async def _digest_command(monitor: Any, args: argparse.Namespace) -> int:
         for o in outcomes:
             if o.error and getattr(o.error, "permanent", False):
                 failed = True
-                print(f"{o.sink}: failed permanently ({o.stories} stories marked failed, not retried): {o.error}")
+                print(f"{o.sink}: failed permanently ({o.stories} stories marked failed, not retried; "
+                      f"`monitor sinks retry {o.sink}` once it is fixed): {o.error}")
             elif o.error:
                 failed = True
                 print(f"{o.sink}: failed ({o.stories} stories stay pending, retried with back-off): {o.error}")

@@ -83,19 +83,21 @@ class SmtpServer:
 
 
 def seed_stories(store: Any, now: datetime, stories: list[tuple[str, Event | None]], routes: dict[str, Any],
-                 *, n_sources: int = 1, topic: str = "openai-money") -> None:
+                 *, n_sources: int = 1, topic: str = "openai-money", batch: str = "seed") -> None:
     """Store one story per ``(title, event)`` with its pending deliveries, through the store's
-    own ``record_items`` (the same transaction a poll uses), independent of the matcher."""
+    own ``record_items`` (the same transaction a poll uses), independent of the matcher. Call
+    again with another ``batch`` to add new stories."""
     store.add_feed(SEED_FEED, "seed", now)
     fid = next(f.id for f in store.list_feeds() if f.url == SEED_FEED)
     items = []
     for i, (title, event) in enumerate(stories):
         for j in range(n_sources):
+            link = f"https://news.example/{i}/{j}" if batch == "seed" else f"https://news.example/{batch}/{i}/{j}"
             article = Article(title=title if j == 0 else f"{title} (outlet {j})",
-                              link=f"https://news.example/{i}/{j}", published=now, source=f"Outlet {j}", lang="en")
+                              link=link, published=now, source=f"Outlet {j}", lang="en")
             m = Match(matched=True, topic=topic, score=1.0, event=event)
-            items.append(NewItem(article=article, entry_key=f"v1:seed-{i}-{j}", url_key=f"u:seed-{i}-{j}",
-                                 matches=[(m, {"story": i})]))
+            items.append(NewItem(article=article, entry_key=f"v1:{batch}-{i}-{j}", url_key=f"u:{batch}-{i}-{j}",
+                                 matches=[(m, {"story": i if batch == "seed" else f"{batch}-{i}"})]))
 
     from tests.test_store import ByStoryLabel  # sources of story i join story i
 

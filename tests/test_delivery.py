@@ -184,6 +184,41 @@ def test_one_dead_sink_never_blocks_another_and_is_reported_once_without_its_url
     assert counters['monitor_delivery_alerts_total{kind="permanent",sink="team-slack"}'] == 1
 
 
+def test_a_dead_sink_is_reported_once_and_sinks_retry_resends_its_runs_with_their_ids(receiver, sqlite_url,
+                                                                                       clock, capsys):
+    s = config(receiver, sqlite_url, digest_sinks=("archive",), delivery={"alert_sink": "ops"})
+
+    async def send(**kw):
+        async with make_monitor(s, clock=clock, parse_workers=0) as m:
+            return (await m.send_digest("daily", **kw))[0]
+
+    first_ids = []
+    for day in range(3):  # the endpoint is gone for three digests: three runs fail, one alert
+        seed(s, clock, [(f"OpenAI story of day {day}", FUNDING)], sinks=("archive",), batch=f"day{day}")
+        receiver.responses.append((410, {}, b"gone"))
+        out = run(send())
+        assert out.error.permanent
+        first_ids.append(out.run_id)
+        clock.advance(days=1)
+    assert len(posts(receiver, "/ops")) == 1
+    path = Path(sqlite_url.removeprefix("sqlite:///")).parent / "config.toml"  # the same database and sink
+    path.write_text(f'[database]\nurl = "{sqlite_url}"\n[sinks.archive]\ntype = "webhook"\n'
+                    f'url = "{receiver.url("/hook")}"\n')
+    assert cli.main(["--config", str(path), "sinks", "retry", "archive"]) == 0
+    assert capsys.readouterr().out.startswith("archive: 3 stories re-queued in 3 digest run(s)")
+    out = run(send(retries_only=True))  # the daemon's retry job; oldest run first, then the others
+    assert out.error is None
+    assert run(send()).skipped == "nothing pending"
+    resent = posts(receiver, "/hook")[3:]
+    assert [p["headers"]["webhook-id"] for p in resent] == first_ids  # the same identity as before
+    assert cli.main(["--config", str(path), "sinks", "retry", "archive"]) == 0
+    assert capsys.readouterr().out.strip() == "archive: nothing failed"
+    seed(s, clock, [("OpenAI story after the fix", FUNDING)], sinks=("archive",), batch="fixed")
+    receiver.responses.append((404, {}, b"gone again"))
+    assert run(send()).error.permanent
+    assert len(posts(receiver, "/ops")) == 2  # it had recovered: a new death is reported again
+
+
 def test_undelivered_past_the_configured_age_raises_one_alert(receiver, sqlite_url, clock, caplog):
     s = config(receiver, sqlite_url, digest_sinks=("archive",),
                delivery={"undelivered_alert_minutes": 30, "alert_sink": "ops"})
@@ -554,7 +589,7 @@ sinks = ["gone", "busy"]
     receiver.responses += [(410, {}, b"gone"), (503, {}, b"busy")]
     assert cli.main(["--config", str(cfg), "digest", "send", "daily"]) == 1
     out = capsys.readouterr().out
-    assert "gone: failed permanently (1 stories marked failed, not retried)" in out
+    assert "gone: failed permanently (1 stories marked failed, not retried; `monitor sinks retry gone`" in out
     assert "busy: failed (1 stories stay pending, retried with back-off)" in out
 
 

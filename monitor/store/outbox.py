@@ -9,13 +9,12 @@ from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, or_, select, update
+from sqlalchemy import Connection, delete, func, insert, or_, select, update
 
 from monitor.store import PendingRun
 from monitor.store import tables as t
 from monitor.stories.headline import Member, best_member, fullest_event
 from monitor.types import DigestStory, Event, Source
-
 
 WAIT_MARK = " [asked to wait until "   # suffix of ``last_error``: the Retry-After of that failure
 
@@ -174,6 +173,32 @@ class OutboxMixin:
                                  .where(d.digest == digest, d.sink == sink, d.status == "pending",
                                         r.lease_until > now)).one()
             return (int(n), until) if n else None
+
+    def requeue_failed(self, sink: str) -> tuple[int, int]:
+        """Put the deliveries ``sink`` refused for good back in the outbox, in their own runs (same
+        digest ids, same stored parts; parts already accepted stay sent), due at once. Their
+        "permanent" alerts are cleared, so a new refusal is reported again. Returns ``(stories, runs)``."""
+        with self._tx() as s:
+            d = t.deliveries.c
+            failed = (d.sink == sink) & (d.status == "failed")
+            runs = set(s.scalars(select(d.run_id).where(failed, d.run_id.is_not(None))).all())
+            stories = s.execute(update(t.deliveries).where(failed).values(status="pending", next_attempt_at=None)).rowcount
+            if runs:
+                s.execute(delete(t.run_alerts).where(t.run_alerts.c.run_id.in_(list(runs)),
+                                                     t.run_alerts.c.kind == "permanent"))
+            return int(stories or 0), len(runs)
+
+    def sink_reported_dead(self, sink: str) -> bool:
+        """True when a run of ``sink`` was refused for good and reported, and the sink has accepted
+        nothing since: a further refusal is not reported again (one alert per dead sink)."""
+        with self._tx() as s:
+            r, a = t.digest_runs.c, t.run_alerts.c
+            last_sent = s.scalar(select(func.max(r.sent_at)).where(r.sink == sink))
+            q = (select(func.count()).select_from(t.run_alerts).join(t.digest_runs, r.id == a.run_id)
+                 .where(r.sink == sink, a.kind == "permanent"))
+            if last_sent is not None:
+                q = q.where(a.raised_at >= last_sent)
+            return bool(s.scalar(q))
 
     def raise_run_alert(self, run_id: str, kind: str, now: datetime) -> bool:
         """True the first time only (one alert per run and kind, across processes)."""
