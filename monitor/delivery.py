@@ -11,9 +11,7 @@ The outbox guarantees (see ``docs/delivery.md``):
 - a transient failure backs the run off exponentially with jitter (at least ``Retry-After``,
   capped at an hour) and pauses that sink: nothing newer goes to it before then, so order holds;
 - a permanent failure (invalid payload after the text-only fallback, 404/410, SMTP 5xx, refused
-  auth) fails the run for good: one ERROR line naming the sink, no retry, and one alert per dead
-  sink (not per run) until it accepts something again; ``monitor sinks retry NAME`` puts the runs
-  back, with their ids, once the sink is fixed;
+  auth) fails the run for good: one ERROR line naming the sink, one alert, no retry;
 - a run still undelivered ``delivery.undelivered_alert_minutes`` after it was built raises one
   alert: an ERROR line, the ``monitor_delivery_alerts_total`` counter and, if configured, a
   message through ``delivery.alert_sink``;
@@ -125,7 +123,8 @@ async def deliver_run(deps: Deps, digest_name: str, sink: Sink,
                            error=err), retry_at
     await deps.call_store(deps.store.mark_run_sent, run.run_id, deps.clock.now())
     log.info("digest delivered digest=%s sink=%s run=%s stories=%d messages=%d", digest_name, sink.name,
-             run.run_id, len(stories), sent)
+             run.run_id, len(stories), sent, extra={"digest": digest_name, "sink": sink.name, "run": run.run_id,
+                                                    "stories": len(stories), "messages": sent})
     deps.metrics.inc("monitor_deliveries_total", sink=sink.name, outcome="sent")
     return SinkOutcome(sink=sink.name, run_id=run.run_id, stories=len(stories), messages=sent), None
 
@@ -136,20 +135,20 @@ async def _failed(deps: Deps, digest_name: str, sink_name: str, run: PendingRun,
     if e.permanent:
         log.error("delivery failed permanently, not retried digest=%s sink=%s run=%s stories=%d: %s",
                   digest_name, sink_name, run.run_id, stories, e)
-        reported = await deps.call_store(deps.store.sink_reported_dead, sink_name)
         await deps.call_store(deps.store.mark_run_failed, run.run_id, str(e), now, None, permanent=True)
-        if not reported:  # one alert per dead sink, until it accepts something again
-            await _alert(deps, sink_name, run.run_id, "permanent",
-                         f"digest {digest_name} (run {run.run_id}, {stories} stories) was rejected by sink "
-                         f"{sink_name} and will not be retried; after fixing the sink, `monitor sinks retry "
-                         f"{sink_name}` re-sends what it refused: {e}")
+        await _alert(deps, sink_name, run.run_id, "permanent",
+                     f"digest {digest_name} (run {run.run_id}, {stories} stories) was rejected by sink "
+                     f"{sink_name} and will not be retried: {e}")
         return None
     delay = backoff_delay(run.attempts + 1, DELIVERY_BACKOFF_BASE, MAX_DELIVERY_BACKOFF, deps.rng)
     asked = min(timedelta(seconds=e.retry_after), MAX_RETRY_AFTER) if e.retry_after else None
     if asked:
         delay = max(delay, asked)
     log.warning("delivery failed, will retry digest=%s sink=%s run=%s stories=%d attempt=%d retry_in=%ds: %s",
-                digest_name, sink_name, run.run_id, stories, run.attempts + 1, delay.total_seconds(), e)
+                digest_name, sink_name, run.run_id, stories, run.attempts + 1, delay.total_seconds(), e,
+                extra={"digest": digest_name, "sink": sink_name, "run": run.run_id, "stories": stories,
+                       "attempt": run.attempts + 1, "retry_in_seconds": int(delay.total_seconds()),
+                       "error": str(e)})
     await deps.call_store(deps.store.mark_run_failed, run.run_id, str(e), now, now + delay,
                           wait_until=now + asked if asked else None)
     return now + delay

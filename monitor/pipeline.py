@@ -415,7 +415,9 @@ async def _poll_feed(deps: Deps, feed: FeedState, now: datetime, failures: list[
         deps.metrics.inc("monitor_stories_new_total", res.new_stories)
         if res.new_articles:
             log.info("feed polled id=%s feed=%s new=%d matches=%d stories=%d", feed.id, redact_url(feed.url),
-                     res.new_articles, res.new_matches, res.new_stories)
+                     res.new_articles, res.new_matches, res.new_stories,
+                     extra={"feed_id": feed.id, "feed": redact_url(feed.url), "new": res.new_articles,
+                            "matches": res.new_matches, "stories": res.new_stories})
         return FeedOutcome(url=feed.url, new_articles=res.new_articles, new_matches=res.new_matches,
                            new_stories=res.new_stories)
     except (FetchError, ParseError) as e:
@@ -435,11 +437,13 @@ async def _record_failures(deps: Deps, failures: list[_Failure], now: datetime, 
     change, forgive = deps.network.observe(reached=reached, failed=[f.feed.id for f in failures], now=now)
     if change == "up" and down_since is not None:
         log.warning("network reachable again after %d minutes: feed failures count again",
-                    (now - down_since).total_seconds() // 60)
+                    (now - down_since).total_seconds() // 60,
+                    extra={"event": "network_up", "down_seconds": int((now - down_since).total_seconds())})
     elif change == "down":
         log.warning("%d feeds failed with network errors and no fetch reached a server (is our network "
                     "down?): failures are not counted against the feeds until a fetch succeeds again; "
-                    "retrying at their normal interval", len(failures) + sum(forgive.values()))
+                    "retrying at their normal interval", len(failures) + sum(forgive.values()),
+                    extra={"event": "network_down", "feeds": len(failures) + sum(forgive.values())})
         deps.metrics.inc("monitor_network_outages_total")
         if forgive:   # the outage's first failures, counted before it was recognised
             try:
@@ -463,7 +467,10 @@ async def _record_failures(deps: Deps, failures: list[_Failure], now: datetime, 
         if not outage:
             log.warning("feed failed id=%s feed=%s reason=%s%s failures=%d retry_in=%ds", f.feed.id,
                         redact_url(f.feed.url), f.reason, f" status={status}" if status else "", failures_n,
-                        delay.total_seconds())
+                        delay.total_seconds(),
+                        extra={"feed_id": f.feed.id, "feed": redact_url(f.feed.url), "reason": f.reason,
+                               "status": status, "failures": failures_n,
+                               "retry_in_seconds": int(delay.total_seconds())})
         deps.metrics.inc("monitor_feed_errors_total", feed=redact_url(f.feed.url), reason=f.reason)
         message = str(f.error) if str(f.error).startswith(f.reason) else f"{f.reason}: {f.error}"
         rows.append((f.feed.id, message[:500], now + delay, not outage))

@@ -67,7 +67,12 @@ class Daemon:
             log.error("poll could not run: %s", e)
             return
         if report.feeds:
-            log.info("%s", report.summary())
+            log.info("%s", report.summary(), extra={
+                "event": "poll", "feeds": len(report.feeds), "new": sum(f.new_articles for f in report.feeds),
+                "matches": sum(f.new_matches for f in report.feeds),
+                "stories": sum(f.new_stories for f in report.feeds),
+                "not_modified": sum(1 for f in report.feeds if f.not_modified), "failed": len(report.failed),
+                "seconds": round((report.finished - report.started).total_seconds(), 3)})
         await self._check_health()
 
     async def _check_health(self) -> None:
@@ -99,7 +104,7 @@ class Daemon:
         dead = stats.feeds > 0 and silent > self.settings.polling.dead_man_hours * 3600
         if dead and not self._dead:
             text = f"no feed has been polled successfully for {silent / 3600:.1f} hours"
-            log.error("dead-man alert: %s", text)
+            log.error("dead-man alert: %s", text, extra={"event": "dead_man", "silent_seconds": int(silent)})
             deps.metrics.inc("monitor_dead_man_alerts_total")
             # the episode is named by the last success in the database, the same for every worker
             self._dead_episode = stats.last_success or NEVER

@@ -18,7 +18,7 @@ from monitor.scheduler import Daemon
 from monitor.server import render_metrics
 from tests.helpers import FEEDS, serve_fixtures, settings
 from tests.servers import FeedServer
-from tests.test_cli import _start_daemon, _stop, _wait, config_dict, write_config
+from tests.test_cli import _start_daemon, _stop, _wait, config_dict, monitor, write_config
 
 
 def test_dead_man_alert_once_and_recovery(feed_server, receiver, db_url, clock, caplog):
@@ -421,3 +421,25 @@ def test_a_tick_during_a_long_round_is_skipped_quietly(feed_server, receiver, sq
     assert all(r.levelno == logging.DEBUG for r in caplog.records if "tick skipped" in r.getMessage())
     assert [r.getMessage() for r in caplog.records if "ticks skipped while it ran" in r.getMessage()] == [
         "poll round took 0s; 2 ticks skipped while it ran"]
+
+
+def test_json_logs_carry_the_details_as_keys(tmp_path, feed_server, receiver):
+    urls = serve_fixtures(feed_server)[:1]
+    urls.append(feed_server.add("/broken.xml?key=SECRET7", b"oops", status=500, etag=False))
+    cfg = write_config(tmp_path / "c.toml", config_dict(urls, receiver, f"sqlite:///{tmp_path / 'm.db'}"))
+    lines = []
+    for args in (("poll",), ("digest", "send", "daily")):
+        proc = monitor("--config", str(cfg), "--log-format", "json", *args)
+        lines += [json.loads(line) for line in proc.stderr.splitlines()]   # every line is one JSON object
+    assert all({"ts", "level", "logger", "msg"} <= set(r) for r in lines)
+    failed = [r for r in lines if r["msg"].startswith("feed failed")]
+    assert len(failed) == 1 and failed[0]["level"] == "warning"
+    assert {k: failed[0][k] for k in ("feed", "reason", "status", "failures")} == {
+        "feed": f"http://127.0.0.1:{feed_server.port}/broken.xml?key=…", "reason": "http_status", "status": 500,
+        "failures": 1}
+    polled = [r for r in lines if r["msg"].startswith("feed polled")]
+    assert len(polled) == 1 and polled[0]["new"] > 0 and polled[0]["feed"] == urls[0]
+    delivered = {r["sink"]: r for r in lines if r["msg"].startswith("digest delivered")}
+    assert set(delivered) == {"archive", "team-slack"}
+    assert delivered["archive"]["digest"] == "daily" and delivered["archive"]["stories"] >= 1
+    assert "SECRET7" not in json.dumps(lines) and receiver.url("/hook") not in json.dumps(lines)
