@@ -184,9 +184,9 @@ def test_one_dead_sink_never_blocks_another_and_is_reported_once_without_its_url
     assert counters['monitor_delivery_alerts_total{kind="permanent",sink="team-slack"}'] == 1
 
 
-def test_a_dead_sink_is_reported_once_and_sinks_retry_resends_its_runs_with_their_ids(receiver, sqlite_url,
+def test_a_dead_sink_is_reported_once_and_sinks_retry_resends_its_runs_with_their_ids(receiver, db_url, tmp_path,
                                                                                        clock, capsys):
-    s = config(receiver, sqlite_url, digest_sinks=("archive",), delivery={"alert_sink": "ops"})
+    s = config(receiver, db_url, digest_sinks=("archive",), delivery={"alert_sink": "ops"})
 
     async def send(**kw):
         async with make_monitor(s, clock=clock, parse_workers=0) as m:
@@ -201,8 +201,8 @@ def test_a_dead_sink_is_reported_once_and_sinks_retry_resends_its_runs_with_thei
         first_ids.append(out.run_id)
         clock.advance(days=1)
     assert len(posts(receiver, "/ops")) == 1
-    path = Path(sqlite_url.removeprefix("sqlite:///")).parent / "config.toml"  # the same database and sink
-    path.write_text(f'[database]\nurl = "{sqlite_url}"\n[sinks.archive]\ntype = "webhook"\n'
+    path = tmp_path / "config.toml"  # the same database and sink
+    path.write_text(f'[database]\nurl = "{db_url}"\n[sinks.archive]\ntype = "webhook"\n'
                     f'url = "{receiver.url("/hook")}"\n')
     assert cli.main(["--config", str(path), "sinks", "retry", "archive"]) == 0
     assert capsys.readouterr().out.startswith("archive: 3 stories re-queued in 3 digest run(s)")
@@ -514,8 +514,8 @@ def test_urgent_stories_go_out_after_the_poll_and_never_again_in_the_digest(rece
 # ---- manual sends (`monitor digest send`) -----------------------------------------------------------
 
 
-def test_manual_send_skips_back_off_but_not_a_retry_after(receiver, sqlite_url, clock):
-    s = config(receiver, sqlite_url, digest_sinks=("archive",))
+def test_manual_send_skips_back_off_but_not_a_retry_after(receiver, db_url, clock):
+    s = config(receiver, db_url, digest_sinks=("archive",))
     seed(s, clock, [("OpenAI raises $40B", FUNDING)], sinks=("archive",))
     receiver.responses += [(429, {"Retry-After": "120"}, b"slow down"), (500, {}, b"busy")]
     asked_until = clock.now().timestamp() + 120
@@ -536,8 +536,8 @@ def test_manual_send_skips_back_off_but_not_a_retry_after(receiver, sqlite_url, 
     assert len(posts(receiver, "/hook")) == 3
 
 
-def test_manual_send_says_when_a_dead_process_lease_holds_the_stories(receiver, sqlite_url, clock):
-    s = config(receiver, sqlite_url, digest_sinks=("archive",))
+def test_manual_send_says_when_a_dead_process_lease_holds_the_stories(receiver, db_url, clock):
+    s = config(receiver, db_url, digest_sinks=("archive",))
     seed(s, clock, [("OpenAI raises $40B", FUNDING), ("OpenAI revenue doubles", None)], sinks=("archive",))
     real = open_store(s.database_url)
 
