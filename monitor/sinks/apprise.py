@@ -1,11 +1,12 @@
-"""Apprise: every other service (Discord, Teams, Telegram, ntfy, Matrix, …) through one sink.
+"""Apprise: every other service (Teams, Telegram, ntfy, Matrix, …) through one sink. Discord has
+its own sink (:mod:`monitor.sinks.discord`), which this one cannot replace: see below.
 
 ``urls`` are Apprise URLs (``discord://ID/TOKEN``, ``ntfys://topic``, ``json://host/path``…);
 each is a secret. Each URL is one *part* of the digest, so when one service fails only that
 service is retried. The body is plain text with mentions defused (``@everyone`` and Discord's
 ``<@id>`` get a zero-width space after the ``@``); Apprise splits or truncates it to each
-service's size limit and paces per service (Discord's ``retry_after`` included). Apprise only
-says "sent" or "not sent", so a failure is retried with back-off, never classified permanent.
+service's size limit. Apprise only says "sent" or "not sent" (no status, no ``retry_after``),
+so a failure is retried with back-off, never classified permanent.
 """
 
 from __future__ import annotations
