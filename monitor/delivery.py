@@ -11,7 +11,9 @@ The outbox guarantees (see ``docs/delivery.md``):
 - a transient failure backs the run off exponentially with jitter (at least ``Retry-After``,
   capped at an hour) and pauses that sink: nothing newer goes to it before then, so order holds;
 - a permanent failure (invalid payload after the text-only fallback, 404/410, SMTP 5xx, refused
-  auth) fails the run for good: one ERROR line naming the sink, one alert, no retry;
+  auth) fails the run for good: one ERROR line naming the sink, no retry, and one alert per dead
+  sink (not per run) until it accepts something again; ``monitor sinks retry NAME`` puts the runs
+  back, with their ids, once the sink is fixed;
 - a run still undelivered ``delivery.undelivered_alert_minutes`` after it was built raises one
   alert: an ERROR line, the ``monitor_delivery_alerts_total`` counter and, if configured, a
   message through ``delivery.alert_sink``;
@@ -135,10 +137,13 @@ async def _failed(deps: Deps, digest_name: str, sink_name: str, run: PendingRun,
     if e.permanent:
         log.error("delivery failed permanently, not retried digest=%s sink=%s run=%s stories=%d: %s",
                   digest_name, sink_name, run.run_id, stories, e)
+        reported = await deps.call_store(deps.store.sink_reported_dead, sink_name)
         await deps.call_store(deps.store.mark_run_failed, run.run_id, str(e), now, None, permanent=True)
-        await _alert(deps, sink_name, run.run_id, "permanent",
-                     f"digest {digest_name} (run {run.run_id}, {stories} stories) was rejected by sink "
-                     f"{sink_name} and will not be retried: {e}")
+        if not reported:  # one alert per dead sink, until it accepts something again
+            await _alert(deps, sink_name, run.run_id, "permanent",
+                         f"digest {digest_name} (run {run.run_id}, {stories} stories) was rejected by sink "
+                         f"{sink_name} and will not be retried; after fixing the sink, `monitor sinks retry "
+                         f"{sink_name}` re-sends what it refused: {e}")
         return None
     delay = backoff_delay(run.attempts + 1, DELIVERY_BACKOFF_BASE, MAX_DELIVERY_BACKOFF, deps.rng)
     asked = min(timedelta(seconds=e.retry_after), MAX_RETRY_AFTER) if e.retry_after else None
