@@ -22,6 +22,7 @@ import sys
 import threading
 import time
 import urllib.request
+from collections import Counter
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -318,17 +319,17 @@ def stored(sqlite_url: str, feed_url: str) -> list[dict[str, Any]]:
 
 
 def stored_feeds(sqlite_url: str) -> dict[str, dict[str, Any]]:
-    """url -> the feed's stored next_poll_at (UTC), etag and last_modified."""
+    """url -> the feed's stored id, next_poll_at (UTC), etag and last_modified."""
     import sqlite3
     from datetime import UTC, datetime
 
     con = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"))
     try:
-        rows = con.execute("SELECT url, next_poll_at, etag, last_modified FROM feeds").fetchall()
+        rows = con.execute("SELECT url, id, next_poll_at, etag, last_modified FROM feeds").fetchall()
     finally:
         con.close()
-    return {url: {"next_poll_at": datetime.fromisoformat(nxt).replace(tzinfo=UTC) if nxt else None, "etag": etag,
-                  "last_modified": lm} for url, nxt, etag, lm in rows}
+    return {url: {"id": id_, "next_poll_at": datetime.fromisoformat(nxt).replace(tzinfo=UTC) if nxt else None,
+                  "etag": etag, "last_modified": lm} for url, id_, nxt, etag, lm in rows}
 
 
 def labels(fixture: str, prefix: str) -> dict[str, str]:
@@ -442,10 +443,13 @@ def test_every_hostile_case_in_one_poll_with_a_control_feed(adversarial_server, 
     assert "LOCAL-FILE-CANARY" not in everything and "root:x:0:0" not in everything
     assert "lollollol" not in everything and "&a;&a;" not in everything
 
-    # G6: one WARNING line per failed poll: id, redacted URL, reason, status; no body dump
+    # G6: exactly one WARNING line per failed poll of a feed (over both polls): id, redacted URL,
+    # reason, status; no body dump
     failed_lines = [r for r in caplog.records if r.getMessage().startswith("feed failed")]
     failed = [f for f in report.feeds if f.error is not None]
-    assert len([r for r in failed_lines if r.created]) >= len(failed)
+    lines_per_feed = Counter(int(re.search(r" id=(\d+) ", r.getMessage()).group(1)) for r in failed_lines)
+    failures_per_feed = Counter(feeds_after[f.url]["id"] for f in [*report.feeds, *again.feeds] if f.error is not None)
+    assert lines_per_feed == failures_per_feed
     first_poll = failed_lines[:len(failed)]
     assert all(r.levelname == "WARNING" for r in first_poll)
     for r in first_poll:
@@ -512,14 +516,17 @@ def assert_fixture_items(sqlite_url: str, static: dict[str, str], filter_url: st
         assert when[case]["published"] is None, case
 
 
-def test_sanitized_once_at_the_edge(canary, feed_server, receiver, sqlite_url, clock):
+def test_sanitized_once_at_the_edge(canary, feed_server, receiver, db_url, clock):
     """What is stored is what is shown: no control, bidi or invisible characters, no NUL or lone
-    surrogate, capped lengths, http(s) links only, in the webhook payload and the database."""
+    surrogate, capped lengths, http(s) links only; every title in the webhook payload is the stored
+    title, character for character. On SQLite and PostgreSQL (whose text type rejects NUL)."""
+    import sqlalchemy as sa
+
     names = ["unicode_invisible_bidi.xml", "illegal_xml_chars.xml", "long_fields.xml", "html_injection.xml",
              "html_injection.atom", "jsonfeed_nul_and_types.json", "email_header_injection.xml",
              "slack_mrkdwn_injection.xml"]
     urls = [serve_fixture(feed_server, canary, n, tag=None) for n in names]
-    s = settings_for(urls, receiver, sqlite_url)
+    s = settings_for(urls, receiver, db_url)
 
     async def scenario():
         async with make_monitor(s, clock=clock, parse_workers=0) as m:
@@ -532,25 +539,34 @@ def test_sanitized_once_at_the_edge(canary, feed_server, receiver, sqlite_url, c
                      "\ud800-\udfff\u2028\u2029]")
     payloads = [json.loads(p["body"]) for p in receiver.posts if p["path"] == "/hook"]
     assert payloads
-    for st in payloads[0]["stories"]:
-        for src in st["sources"]:
-            assert not bad.search(src["title"]), src["title"]
-            assert len(src["title"]) <= 300
-            assert "<script" not in src["title"].lower()
-            assert src["url"] is None or re.match(r"^https?://", src["url"]), src["url"]
-    import sqlite3
+    sources = [src for st in payloads[0]["stories"] for src in st["sources"]]
+    for src in sources:
+        assert not bad.search(src["title"]), src["title"]
+        assert len(src["title"]) <= 300
+        assert "<script" not in src["title"].lower()
+        assert src["url"] is None or re.match(r"^https?://", src["url"]), src["url"]
 
-    con = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"))
+    engine = sa.create_engine(db_url)
     try:
-        tables = [r[0] for r in con.execute("select name from sqlite_master where type='table'")]
-        for table in tables:
-            cols = [r[1] for r in con.execute(f"pragma table_info({table})")]
-            for row in con.execute(f"select * from {table}"):
-                for col, value in zip(cols, row, strict=True):
-                    if isinstance(value, str) and col not in ("payload", "body"):
-                        assert "\x00" not in value and "\x1b" not in value and "\u202e" not in value, (table, col)
+        meta = sa.MetaData()
+        meta.reflect(engine)
+        with engine.connect() as conn:
+            articles = conn.execute(sa.select(meta.tables["articles"].c.title, meta.tables["articles"].c.link)).all()
+            for table in meta.sorted_tables:
+                for row in conn.execute(sa.select(table)).mappings():
+                    for col, value in row.items():
+                        if isinstance(value, str) and col not in ("payload", "body"):
+                            assert "\x00" not in value and "\x1b" not in value and "\u202e" not in value, (table, col)
     finally:
-        con.close()
+        engine.dispose()
+    # shown = stored: each delivered source carries the stored title of its article (found by link)
+    stored_title = {link: title for title, link in articles if link}
+    linked = [src for src in sources if src["url"] in stored_title]
+    assert len(linked) >= len(sources) // 2, (len(linked), len(sources))
+    for src in linked:
+        assert src["title"] == stored_title[src["url"]]
+    titles = {title for title, _ in articles}
+    assert all(src["title"] in titles for src in sources)
     assert canary.connections == 0
 
 
@@ -709,8 +725,9 @@ def test_many_items_and_200k_deep_nesting(big_files, feed_server, receiver, sqli
 
 def test_ten_thousand_items_parse_within_the_deadline(big_files):
     """The parse step of ``gen_big.py many`` (10,001 items) in a parse worker: all items, under
-    the default 20 s deadline. (Storing 10,001 *matching* items end to end is limited by story
-    clustering in the store, outside this module: see the report of issue 7.)"""
+    the default 20 s deadline. Storing and delivering all 10,001 end to end is
+    ``test_many_items_and_200k_deep_nesting`` with ``ADV_MANY_ITEMS=10000`` (about 30 s; the default
+    run uses 300 items)."""
     import urllib.request as rq
 
     from monitor.parse import parse_feed
