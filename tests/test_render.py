@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 
 from hypothesis import given, settings
@@ -66,6 +67,22 @@ def test_slack_splits_long_digests_within_limits():
                 assert len(e["text"]) <= 3000
     covered = sum(1 for m in msgs for b in m["blocks"] if b["type"] == "section")
     assert covered == 60
+
+
+def test_slack_context_holds_whole_links_then_says_how_many_more():
+    sources = tuple(Source(title="t", url=f"https://outlet.example/{'p' * 400}/{j}", source=f"Outlet {j}",
+                           published=NOW, lang="en") for j in range(40))
+    long = DigestStory(id=1, title="OpenAI raises $40B", url="https://a.example/x", topic="openai-money",
+                       event=None, sources=sources, first_seen=NOW)
+    for m in render_slack(digest(long)):
+        for b in m["blocks"]:
+            for e in b.get("elements", ()):
+                text = e["text"]
+                assert len(text) <= 2900 and text.count("<") == text.count(">")
+                assert re.fullmatch(r"40 sources: (<https://outlet\.example/p+/\d+\|Outlet \d+ \(en\)> · )+"
+                                    r"…and (\d+) more", text)
+                shown = text.count("<")
+                assert shown + int(re.search(r"and (\d+) more", text).group(1)) == 40 and shown > 1
 
 
 def test_links_only_from_http_urls():

@@ -126,6 +126,20 @@ def _cap(text: str, n: int) -> str:
     return text if len(text) <= n else text[: n - 1].rstrip() + "…"
 
 
+def _joined_links(head: str, links: list[str], budget: int) -> str:
+    """``head``, then whole links joined by `` · `` within ``budget`` characters, then ``…and N
+    more``: a link is never cut (half of ``<url|label>`` would show as raw markup)."""
+    out = head
+    for i, link in enumerate(links):
+        sep = " · " if i else ""
+        rest = len(links) - i - 1
+        reserve = len(f" · …and {rest} more") if rest else 0
+        if len(out) + len(sep) + len(link) + reserve > budget:
+            return out + sep + f"…and {len(links) - i} more"
+        out += sep + link
+    return out
+
+
 def _slack_story_blocks(story: DigestStory) -> list[dict[str, Any]]:
     title = _cap(story.title or "(untitled)", 300)
     lines = [f"*{slack_link(story.url, title)}*"]
@@ -138,8 +152,8 @@ def _slack_story_blocks(story: DigestStory) -> list[dict[str, Any]]:
     for s in story.sources:
         label = f"{s.source or 'source'}" + (f" ({s.lang})" if s.lang else "")
         links.append(slack_link(s.url, _cap(label, 80)))
-    ctx_text = _cap(f"{len(story.sources)} source{'s' if len(story.sources) != 1 else ''}: "
-                    + " · ".join(links), SLACK_MAX_SECTION)
+    ctx_text = _joined_links(f"{len(story.sources)} source{'s' if len(story.sources) != 1 else ''}: ", links,
+                             SLACK_MAX_SECTION)
     context = {"type": "context", "elements": [{"type": "mrkdwn", "verbatim": True, "text": ctx_text}]}
     return [section, context, {"type": "divider"}]
 
@@ -148,8 +162,7 @@ def _slack_coverage_blocks(story: DigestStory) -> list[dict[str, Any]]:
     """One context line: the story (already sent) and the sources that joined it since."""
     links = [slack_link(s.url, _cap(f"{s.source or 'source'}" + (f" ({s.lang})" if s.lang else ""), 80))
              for s in story.sources]
-    text = _cap(f"{slack_link(story.url, _cap(story.title or '(untitled)', 200))}: " + " · ".join(links),
-                SLACK_MAX_SECTION)
+    text = _joined_links(f"{slack_link(story.url, _cap(story.title or '(untitled)', 200))}: ", links, SLACK_MAX_SECTION)
     return [{"type": "context", "elements": [{"type": "mrkdwn", "verbatim": True, "text": text}]}]
 
 
