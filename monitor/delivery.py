@@ -128,6 +128,9 @@ async def deliver_run(deps: Deps, digest_name: str, sink: Sink,
              run.run_id, len(stories), sent, extra={"digest": digest_name, "sink": sink.name, "run": run.run_id,
                                                     "stories": len(stories), "messages": sent})
     deps.metrics.inc("monitor_deliveries_total", sink=sink.name, outcome="sent")
+    if run.attempts:  # one line when a failing destination accepts again (R4), not one per attempt
+        log.info("delivery recovered digest=%s sink=%s run=%s after %d failed attempt(s)", digest_name, sink.name,
+                 run.run_id, run.attempts)
     return SinkOutcome(sink=sink.name, run_id=run.run_id, stories=len(stories), messages=sent), None
 
 

@@ -97,22 +97,28 @@ def test_429_retry_after_is_honoured_then_exactly_one_delivery(receiver, sqlite_
     assert len(posts(receiver, "/slack")) == 1
 
 
-def test_500_then_success_gives_exactly_one_delivery_per_sink(receiver, sqlite_url, clock):
+def test_500_then_success_gives_exactly_one_delivery_per_sink(receiver, sqlite_url, clock, caplog):
     s = config(receiver, sqlite_url, digest_sinks=("team-slack",))
     seed(s, clock, [("OpenAI raises $40B", FUNDING), ("OpenAI revenue doubles", None)], sinks=("team-slack",))
-    receiver.responses += [(500, {}, b"rollup_error")]
+    receiver.responses += [(500, {}, b"rollup_error"), (500, {}, b"rollup_error")]
 
     async def scenario():
         async with make_monitor(s, clock=clock, parse_workers=0) as m:
             assert (await m.send_digest("daily"))[0].error
             clock.advance(hours=3)
+            assert (await m.send_digest("daily", retries_only=True))[0].error
+            clock.advance(hours=3)
             assert (await m.send_digest("daily", retries_only=True))[0].error is None
             clock.advance(hours=3)
             assert (await m.send_digest("daily", retries_only=True))[0].skipped == "nothing pending"
 
-    run(scenario())
+    with caplog.at_level(logging.INFO, logger="monitor.delivery"):
+        run(scenario())
     texts = slack_texts(receiver)
-    assert len(texts) == 2 and texts[0] == texts[1]
+    assert len(texts) == 3 and texts[0] == texts[1] == texts[2]
+    recovered = [r for r in caplog.records if r.getMessage().startswith("delivery recovered")]
+    assert len(recovered) == 1 and recovered[0].levelno == logging.INFO
+    assert "sink=team-slack" in recovered[0].getMessage() and "after 2 failed attempt(s)" in recovered[0].getMessage()
 
 
 def test_timeout_is_retried_with_the_same_identity(receiver, sqlite_url, clock):
