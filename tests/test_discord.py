@@ -9,10 +9,12 @@ import logging
 import re
 from datetime import UTC, datetime
 
+import httpx
+
 from monitor import cli
 from monitor.app import make_monitor
 from monitor.config import settings_from_dict
-from monitor.sinks.discord import MAX_EMBED_CHARS, MAX_EMBEDS, render_discord
+from monitor.sinks.discord import MAX_EMBED_CHARS, MAX_EMBEDS, DiscordSink, render_discord
 from monitor.store import open_store
 from monitor.types import Digest, DigestStory, Event, Source
 from tests.delivery_support import seed_stories
@@ -166,3 +168,24 @@ webhook_url = "{receiver.url(HOOK)}"
     assert cli.main(["--config", str(cfg), "sinks", "test", "chat"]) == 1
     out = capsys.readouterr().out
     assert "rejected: HTTP 401" in out and TOKEN not in out
+
+
+def test_an_exhausted_rate_limit_bucket_delays_the_next_post(receiver):
+    waits: list[float] = []
+    now = [100.0]
+
+    async def fake_sleep(seconds):
+        waits.append(seconds)
+        now[0] += seconds
+
+    receiver.responses += [(200, {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset-After": "2.5"}, b'{"id": "1"}'),
+                           (200, {"X-RateLimit-Remaining": "4"}, b'{"id": "2"}')]
+
+    async def go():
+        async with httpx.AsyncClient() as c:
+            sink = DiscordSink("chat", receiver.url(HOOK), c, sleep=fake_sleep, monotonic=lambda: now[0])
+            for i in range(3):
+                await sink.send_notice("t", f"notice {i}", notice_id=f"n{i}", now=NOW)
+
+    asyncio.run(go())
+    assert waits == [2.5] and len(discord_posts(receiver)) == 3  # once, before the second post only
