@@ -189,3 +189,15 @@ def test_an_exhausted_rate_limit_bucket_delays_the_next_post(receiver):
 
     asyncio.run(go())
     assert waits == [2.5] and len(discord_posts(receiver)) == 3  # once, before the second post only
+
+
+def test_more_coverage_is_listed_with_only_the_new_sources():
+    new_source = Source(title="t", url="https://late.example/1", source="Late Outlet", published=NOW, lang="de")
+    sent_before = DigestStory(id=7, title="OpenAI raises $40B", url="https://a.example/7", topic="openai-money",
+                              event=FUNDING, sources=(new_source,), first_seen=NOW)
+    fresh = DigestStory(id=8, title="OpenAI revenue doubles", url="https://a.example/8", topic="openai-money",
+                        event=None, sources=(), first_seen=NOW)
+    [message] = render_discord(Digest(id="d2", name="daily", created_at=NOW, stories=(fresh,), coverage=(sent_before,)))
+    assert [e["title"] for e in message["embeds"]] == ["OpenAI revenue doubles", "More coverage: OpenAI raises $40B"]
+    assert message["embeds"][1]["description"] == "1 new source: [Late Outlet \\(de\\)](https://late.example/1)"
+    assert message["content"].startswith("**daily: 1 story**")

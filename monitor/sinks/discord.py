@@ -78,13 +78,15 @@ def _links(links: list[str], budget: int) -> str:
     return " · ".join(out)
 
 
-def story_embed(story: DigestStory) -> dict[str, Any]:
-    title = _cap(discord_escape(story.title or "(untitled)"), MAX_TITLE)
+def story_embed(story: DigestStory, *, coverage: bool = False) -> dict[str, Any]:
+    """One story; ``coverage``: a story sent before, with only the sources that joined it since."""
+    title = _cap(("More coverage: " if coverage else "") + discord_escape(story.title or "(untitled)"), MAX_TITLE)
     lines = []
     facts = format_event(story.event)
-    if facts:
+    if facts and not coverage:
         lines.append(discord_escape(facts))
-    head = f"{len(story.sources)} source{'s' if len(story.sources) != 1 else ''}: "
+    n = len(story.sources)
+    head = f"{n}{' new' if coverage else ''} source{'s' if n != 1 else ''}: "
     links = [_link(s.url, _cap(discord_escape(f"{s.source or 'source'}" + (f" ({s.lang})" if s.lang else "")), 80))
              for s in story.sources]
     budget = MAX_DESCRIPTION - sum(len(x) + 1 for x in lines) - len(head)
@@ -102,8 +104,8 @@ def _embed_chars(embed: dict[str, Any]) -> int:
 
 def render_discord(digest: Digest, title: str = "") -> list[dict[str, Any]]:
     """Discord webhook payloads: ≤ 10 embeds and ≤ 6,000 embed characters each; the ``content``
-    names the digest, the part and the digest id."""
-    embeds = [story_embed(st) for st in digest.stories]
+    names the digest, the part and the digest id. "More coverage" stories follow the new ones."""
+    embeds = [story_embed(st) for st in digest.stories] + [story_embed(st, coverage=True) for st in digest.coverage]
     if digest.notes:
         notes = " · ".join(discord_escape(n) for n in digest.notes[:10])
         embeds.append({"title": "Source health", "description": _cap(notes, MAX_DESCRIPTION)})
