@@ -41,6 +41,13 @@ ProcessFn = Callable[[bytes, str, str, str, datetime, frozenset[str]], Awaitable
 STORY_WINDOW = timedelta(hours=MAX_GAP_HOURS + 24) + FUTURE_SLACK
 UNCHANGED_FLUSH = timedelta(seconds=1)   # the longest an unchanged feed's new schedule waits to be written
 MAX_FEED_BACKOFF = timedelta(hours=6)
+# a feed's poll that fails for the FEED_ERROR_AFTER-th time in a row logs at ERROR instead of WARNING,
+# once per failing episode: about a day of failures at the default 15-minute interval (back-off
+# doubles from the interval, capped at MAX_FEED_BACKOFF); the operator has to look at the feed
+FEED_ERROR_AFTER = 8
+# a feed that has answered nothing but 304 Not Modified for this long gets one staleness notice
+# (per process: the count starts at the first 304 this process saw after a 200, or at its start)
+STALE_304_AFTER = timedelta(days=30)
 
 
 @dataclass
@@ -115,6 +122,8 @@ class Deps:
     _unchanged_since: datetime | None = None
     ttl_hints: dict[int, float] = field(default_factory=dict)   # feed id -> last RSS <ttl> seen (minutes)
     network: NetworkState = field(default_factory=NetworkState)
+    # feed id -> when its unbroken run of 304 answers began (None once its staleness notice was given)
+    only_304_since: dict[int, datetime | None] = field(default_factory=dict)
 
     async def note_unchanged(self, feed_id: int, next_at: datetime, now: datetime) -> None:
         """Batch the state writes of unchanged feeds (most of a round): one transaction per 200, or
@@ -385,7 +394,9 @@ async def _poll_feed(deps: Deps, feed: FeedState, now: datetime, failures: list[
         if result.not_modified:
             await deps.note_unchanged(feed.id, schedule(0, cache, deps.ttl_hints.get(feed.id))[0], now)
             deps.metrics.inc("monitor_feed_not_modified_total")
+            _note_304(deps, feed, now)
             return FeedOutcome(url=feed.url, not_modified=True)
+        deps.only_304_since.pop(feed.id, None)
         body_hash = hashlib.sha256(result.body).hexdigest()
         meta = FetchMeta(etag=result.etag, last_modified=result.last_modified, body_hash=body_hash)
         if body_hash == feed.body_hash and result.etag == feed.etag and \
@@ -430,6 +441,18 @@ async def _poll_feed(deps: Deps, feed: FeedState, now: datetime, failures: list[
     return FeedOutcome(url=feed.url, error=failures[-1].error)
 
 
+def _note_304(deps: Deps, feed: FeedState, now: datetime) -> None:
+    """One notice for a feed that has answered only 304 Not Modified for :data:`STALE_304_AFTER`
+    (a server that never sends new content looks healthy otherwise)."""
+    since = deps.only_304_since.setdefault(feed.id, now)
+    if since is not None and now - since >= STALE_304_AFTER:
+        deps.only_304_since[feed.id] = None
+        log.warning("feed stale id=%s feed=%s: only 304 Not Modified for %d days; is it still published?",
+                    feed.id, redact_url(feed.url), (now - since).days,
+                    extra={"event": "feed_stale", "feed_id": feed.id, "feed": redact_url(feed.url),
+                           "days": (now - since).days})
+
+
 async def _record_failures(deps: Deps, failures: list[_Failure], now: datetime, *, total: int) -> None:
     # any answer from a server (a success, an HTTP error, a body that failed to parse) proves the network works
     reached = len(failures) < total or any(f.reason not in NETWORK_REASONS for f in failures)
@@ -464,13 +487,14 @@ async def _record_failures(deps: Deps, failures: list[_Failure], now: datetime, 
         if f.retry_after:
             delay = max(delay, timedelta(seconds=min(f.retry_after, MAX_FEED_BACKOFF.total_seconds())))
         status = getattr(f.error, "status", None)
-        if not outage:
-            log.warning("feed failed id=%s feed=%s reason=%s%s failures=%d retry_in=%ds", f.feed.id,
-                        redact_url(f.feed.url), f.reason, f" status={status}" if status else "", failures_n,
-                        delay.total_seconds(),
-                        extra={"feed_id": f.feed.id, "feed": redact_url(f.feed.url), "reason": f.reason,
-                               "status": status, "failures": failures_n,
-                               "retry_in_seconds": int(delay.total_seconds())})
+        if not outage:   # one line per failed poll; the FEED_ERROR_AFTER-th in a row is an ERROR
+            level = logging.ERROR if failures_n == FEED_ERROR_AFTER else logging.WARNING
+            log.log(level, "feed failed id=%s feed=%s reason=%s%s failures=%d retry_in=%ds%s", f.feed.id,
+                    redact_url(f.feed.url), f.reason, f" status={status}" if status else "", failures_n,
+                    delay.total_seconds(), ": failing for a while, check the feed" if level == logging.ERROR else "",
+                    extra={"feed_id": f.feed.id, "feed": redact_url(f.feed.url), "reason": f.reason,
+                           "status": status, "failures": failures_n,
+                           "retry_in_seconds": int(delay.total_seconds())})
         deps.metrics.inc("monitor_feed_errors_total", feed=redact_url(f.feed.url), reason=f.reason)
         message = str(f.error) if str(f.error).startswith(f.reason) else f"{f.reason}: {f.error}"
         rows.append((f.feed.id, message[:500], now + delay, not outage))

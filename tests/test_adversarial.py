@@ -781,3 +781,40 @@ def test_redirect_to_a_name_that_resolves_to_loopback_is_refused(feed_server):
     with pytest.raises(FetchError) as e:
         run(go())
     assert e.value.reason == "redirect_refused"
+
+
+def test_a_feed_failing_for_long_logs_one_error_and_a_304_only_feed_one_notice(feed_server, receiver, sqlite_url,
+                                                                               clock, caplog):
+    """After FEED_ERROR_AFTER failed polls in a row, that poll's line is an ERROR (one per failing
+    episode, not one per poll); a feed answering only 304 for STALE_304_AFTER gets one notice."""
+    from monitor.pipeline import FEED_ERROR_AFTER, STALE_304_AFTER
+
+    body = (FEEDS / "openai_en.xml").read_bytes()
+    control = feed_server.add("/control.xml", body, etag=False)   # a 200 every time: never stale
+    down = feed_server.add("/down.xml", b"oops", status=500)
+    stale = feed_server.add("/stale.xml", b"", status=304, etag=False)
+    s = settings_for([control, down, stale], receiver, sqlite_url)
+    days = STALE_304_AFTER.days + 3
+
+    async def scenario():
+        async with make_monitor(s, clock=clock, parse_workers=0) as m:
+            for _ in range(days):   # one poll a day: the 500s fail `days` times in a row
+                await m.poll(all_feeds=True)
+                clock.advance(days=1)
+            feed_server.routes["/down.xml"] = Route(body=body)   # it recovers once, then fails again
+            await m.poll(all_feeds=True)
+            feed_server.routes["/down.xml"] = Route(body=b"oops", status=500)
+            for _ in range(FEED_ERROR_AFTER):
+                clock.advance(days=1)
+                await m.poll(all_feeds=True)
+
+    with caplog.at_level(logging.INFO, logger="monitor"):
+        run(scenario())
+    down_lines = [r for r in caplog.records if r.getMessage().startswith("feed failed") and "/down.xml" in r.getMessage()]
+    assert len(down_lines) == days + FEED_ERROR_AFTER
+    errors = [r.getMessage() for r in down_lines if r.levelno == logging.ERROR]
+    assert len(errors) == 2 and all(f"failures={FEED_ERROR_AFTER} " in e for e in errors), errors
+    notices = [r for r in caplog.records if r.getMessage().startswith("feed stale")]
+    assert len(notices) == 1 and "/stale.xml" in notices[0].getMessage()
+    assert f"for {STALE_304_AFTER.days} days" in notices[0].getMessage()
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING and "/control.xml" in r.getMessage()]
