@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from monitor.dedupe import entry_key, id_key, url_key
+from monitor.language import guess_language
 from monitor.match import build_topic, match_article
 from monitor.parse import ParsedFeed, SkipFn, parse_feed, parse_feed_fast
 from monitor.store import NewItem
@@ -87,6 +88,8 @@ def build_items(parsed: ParsedFeed, topics: Sequence[Any], now: datetime, max_ag
         if key in known or key in seen:  # known, or the same entry twice in one body: the first wins
             continue
         seen.add(key)
+        if article.lang is None and (lang := guess_language(f"{article.title} {article.summary}")):
+            article = replace(article, lang=lang)   # untagged feed: the text's language, when it is clear
         if article.published and article.published > now + FUTURE_SLACK:
             # a date in the future is not trusted (it would pin the item on top of every digest
             # and stretch its story's window): the first-seen time is stored instead

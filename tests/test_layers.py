@@ -9,7 +9,7 @@ import pytest
 
 
 @pytest.mark.parametrize("module", ["monitor.match", "monitor.stories", "monitor.parse", "monitor.normalize",
-                                    "monitor.dedupe", "monitor.digest", "monitor.due"])
+                                    "monitor.language", "monitor.dedupe", "monitor.digest", "monitor.due"])
 def test_core_imports_no_edges(module):
     code = (f"import sys, {module}; bad = [m for m in ('httpx', 'sqlalchemy', 'alembic', 'psycopg', "
             f"'apscheduler.schedulers') if m in sys.modules]; print(','.join(bad))")

@@ -18,6 +18,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any, TextIO
 
 from monitor.errors import ConfigError
+from monitor.language import guess_language
 from monitor.normalize import clean_text
 from monitor.stories.cluster import cluster_items
 from monitor.stories.features import StoryFeatures, story_features
@@ -64,13 +65,14 @@ def article_from_json(item: dict[str, Any]) -> Article:
         return clean_text(v) if isinstance(v, str) else ""
 
     link = item.get("link")
+    title, summary = text("title"), text("summary")
     return Article(
-        title=text("title"),
-        summary=text("summary"),
+        title=title,
+        summary=summary,
         link=link if isinstance(link, str) and link.strip() else None,
         published=parse_published(item.get("published")),
         source=text("source"),
-        lang=text("lang") or None,
+        lang=text("lang") or guess_language(f"{title} {summary}"),   # as the poller does for untagged feeds
     )
 
 
