@@ -62,6 +62,26 @@ class Metrics:
         key = series(name, **labels)
         self.counters[key] = self.counters.get(key, 0) + value
 
+    def declare(self, settings: Settings) -> None:
+        """Export at 0 every counter series known at start: the label-less counters, and deliveries
+        and delivery alerts by each digest sink. A series that first appears at 1 hides its first
+        event from ``rate()``/``increase()`` (nothing to compare with), e.g. the first failed
+        delivery after a restart. Per-feed errors are left to appear when they happen: their
+        labels (feed × reason) are not known in advance."""
+        for name in COUNTERS:
+            self.counters.setdefault(name, 0)
+        for sink in sorted({s for d in settings.digests for s in d.sinks}):
+            for outcome in ("sent", "failed"):
+                self.counters.setdefault(series("monitor_deliveries_total", sink=sink, outcome=outcome), 0)
+            for kind in ("permanent", "overdue"):
+                self.counters.setdefault(series("monitor_delivery_alerts_total", sink=sink, kind=kind), 0)
+
+
+# the counters without labels (Metrics.declare exports them at 0 from the start)
+COUNTERS = ("monitor_polls_total", "monitor_feed_polls_total", "monitor_feed_not_modified_total",
+            "monitor_network_outages_total", "monitor_articles_new_total", "monitor_matches_total",
+            "monitor_stories_new_total", "monitor_dead_man_alerts_total")
+
 
 def series(name: str, **labels: str) -> str:
     """One Prometheus series: ``name{label="value",…}``, labels sorted, values escaped as the text

@@ -42,6 +42,7 @@ class Daemon:
         self._round_started: datetime | None = None   # while a poll round runs
         self._skipped_ticks = 0
         self._started_at = monitor.deps.clock.now()
+        monitor.deps.metrics.declare(self.settings)   # every known counter from the first scrape
 
     async def poll_job(self) -> None:
         """One round; a tick that comes while a round runs (a long round, or the start-up poll) is

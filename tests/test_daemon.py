@@ -15,7 +15,7 @@ from monitor.app import make_monitor
 from monitor.config import settings_from_dict
 from monitor.pipeline import Metrics, NetworkState, series
 from monitor.scheduler import Daemon
-from monitor.server import render_metrics
+from monitor.server import HELP, render_metrics
 from tests.helpers import FEEDS, serve_fixtures, settings
 from tests.servers import FeedServer
 from tests.test_cli import _start_daemon, _stop, _wait, config_dict, monitor, write_config
@@ -203,6 +203,48 @@ def test_run_serves_healthz_and_metrics(tmp_path, feed_server, receiver):
         code, err = _stop(proc)
     assert code == 0, err
     assert receiver.url() not in err and f"127.0.0.1:{receiver.port}/hook" not in err
+
+
+def test_counters_are_exported_at_zero_from_the_first_scrape(feed_server, receiver, sqlite_url, clock):
+    """A counter series that first appears at 1 hides its first event from rate()/increase(): the
+    first scrape, before any poll, has every label-less counter at 0, and deliveries and delivery
+    alerts by each digest sink; per-feed errors (labels not known in advance) appear when they happen."""
+    port = _free_port()
+    s = settings(serve_fixtures(feed_server)[:1], receiver, sqlite_url, server={"listen": f"127.0.0.1:{port}"})
+
+    async def scenario():
+        async with make_monitor(s, clock=clock, parse_workers=0) as m:
+            daemon = Daemon(m)
+            server = await daemon._start_server()
+            assert server is not None
+            try:
+                async with httpx.AsyncClient() as client:
+                    first = (await client.get(f"http://127.0.0.1:{port}/metrics")).text
+                    await daemon.poll_job()
+                    second = (await client.get(f"http://127.0.0.1:{port}/metrics")).text
+            finally:
+                server.close()
+                await server.wait_closed()
+            return first, second
+
+    first, second = asyncio.run(scenario())
+    for name in ("monitor_polls_total", "monitor_feed_polls_total", "monitor_feed_not_modified_total",
+                 "monitor_network_outages_total", "monitor_articles_new_total", "monitor_matches_total",
+                 "monitor_stories_new_total", "monitor_dead_man_alerts_total"):
+        assert f"\n{name} 0\n" in first, name
+    for sink in ("archive", "team-slack"):
+        for outcome in ("failed", "sent"):
+            assert f'\nmonitor_deliveries_total{{outcome="{outcome}",sink="{sink}"}} 0\n' in first
+        for kind in ("overdue", "permanent"):
+            assert f'\nmonitor_delivery_alerts_total{{kind="{kind}",sink="{sink}"}} 0\n' in first
+    assert "monitor_feed_errors_total" not in first
+    types = _check_exposition(first)
+    counters = {name for name in HELP if name.endswith("_total")} - {"monitor_feed_errors_total"}
+    assert {name for name, kind in types.items() if kind == "counter"} == counters
+    # the same series count from there
+    assert "\nmonitor_polls_total 1\n" in second and "\nmonitor_feed_polls_total 1\n" in second
+    assert "\nmonitor_dead_man_alerts_total 0\n" in second
+    assert re.search(r"\nmonitor_articles_new_total [1-9]", second), second
 
 
 def _hits(feed_server, path):
