@@ -16,6 +16,7 @@ get a :class:`SecretFilter`.
 from __future__ import annotations
 
 import logging
+import ssl
 import threading
 from collections.abc import Callable, Iterable
 from datetime import datetime
@@ -89,7 +90,22 @@ async def post(client: httpx.AsyncClient, sink: str, url: str, body: bytes,
     except httpx.TimeoutException:
         raise DeliveryError(sink, "timed out (the message may or may not have arrived)") from None
     except httpx.HTTPError as e:
-        raise DeliveryError(sink, f"network error: {e.__class__.__name__}") from None
+        raise DeliveryError(sink, _transport_failure(e)) from None
+
+
+def _transport_failure(e: httpx.HTTPError) -> str:
+    """What went wrong, in words that hold no URL: a TLS failure (httpx wraps the ``ssl`` error
+    in a ``ConnectError``) says so, with OpenSSL's reason; anything else is named by its class."""
+    cause: BaseException | None = e
+    seen: set[int] = set()
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return f"TLS certificate not trusted: {redact(cause.verify_message or 'verification failed')}"
+        if isinstance(cause, ssl.SSLError):
+            return f"TLS error: {redact(cause.reason or cause.__class__.__name__)}"
+        cause = cause.__cause__ or cause.__context__
+    return f"network error: {e.__class__.__name__}"
 
 
 async def post_json(client: httpx.AsyncClient, sink: str, url: str, body: bytes,
