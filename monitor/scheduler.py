@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,13 +22,29 @@ from apscheduler.triggers.interval import IntervalTrigger
 from monitor.app import Monitor
 from monitor.delivery import notify_operator
 from monitor.due import cron_trigger, last_missed_fire
-from monitor.errors import MonitorError
+from monitor.errors import DeliveryError, MonitorError
 from monitor.normalize import redact_url
 from monitor.pipeline import series
 
 log = logging.getLogger(__name__)
 STOP_TIMEOUT = 8.0
 NEVER = datetime(1970, 1, 1, tzinfo=UTC)   # the dead-man episode of a database with no successful poll yet
+# an operator notice the alert sink failed is tried again at the next health check, then after
+# waits doubling from NOTICE_RETRY_FIRST up to NOTICE_RETRY_MAX (one ERROR line per failed attempt)
+NOTICE_RETRY_FIRST = timedelta(minutes=2)
+NOTICE_RETRY_MAX = timedelta(minutes=30)
+
+
+@dataclass
+class _Notice:
+    """An operator notice this worker has still to send (its alert sink failed so far)."""
+
+    kind: str
+    episode: datetime
+    title: str
+    text: str
+    failures: int = 0
+    next_at: datetime = NEVER
 
 
 class Daemon:
@@ -39,6 +56,7 @@ class Daemon:
         self._last_gauges: dict[str, float] = {}
         self._dead = False
         self._dead_episode: datetime | None = None   # last success before the dead-man alert
+        self._notice: _Notice | None = None           # a notice to send, retried while its sink fails
         self._round_started: datetime | None = None   # while a poll round runs
         self._skipped_ticks = 0
         self._started_at = monitor.deps.clock.now()
@@ -115,23 +133,52 @@ class Daemon:
             log.warning("polling recovered after the dead-man alert")
             await self._notify("dead-man-recovered", "monitor: polling recovered",
                                f"feeds are being polled successfully again (last success {since:%Y-%m-%d %H:%M} UTC)")
+        elif self._notice is not None:
+            await self._send_notice()
         self._dead = dead
         self._last_gauges["monitor_dead_man"] = 1.0 if dead else 0.0
 
     async def _notify(self, kind: str, title: str, text: str) -> None:
         """Send an operator notice through ``delivery.alert_sink``, once per dead-man episode across
-        all workers (claimed in the database)."""
-        deps = self.monitor.deps
+        all workers. It replaces a notice of this worker still unsent (a recovery makes an unsent
+        dead-man alert moot)."""
         episode = self._dead_episode
         if not self.settings.delivery.alert_sink or episode is None:
             return
-        try:
-            if not await deps.call_store(deps.store.claim_notice, kind, episode, deps.clock.now()):
-                return
-        except MonitorError as e:
-            log.error("could not claim the %s notice: %s", kind, e)
+        self._notice = _Notice(kind, episode, title, text)
+        await self._send_notice()
+
+    async def _send_notice(self) -> None:
+        """Claim the pending notice in the database, then send it. When the alert sink fails, the
+        claim is released (compare-and-set on its time) and the notice is tried again at the next
+        health check, then after doubling waits: it is claimed again each time, so one worker sends
+        it, once, whichever gets it. A notice another worker has claimed is left to that worker."""
+        deps, notice = self.monitor.deps, self._notice
+        now = deps.clock.now()
+        if notice is None or now < notice.next_at:
             return
-        await notify_operator(deps, title, text, notice_id=f"{kind}-{episode:%Y%m%dT%H%M%S}")
+        target = self.settings.delivery.alert_sink
+        if isinstance(deps.sinks.get(target or ""), DeliveryError | None):
+            log.error("alert sink unavailable sink=%s: the %s notice is not sent", target, notice.kind)
+            self._notice = None   # sinks do not change while the process runs
+            return
+        try:
+            if not await deps.call_store(deps.store.claim_notice, notice.kind, notice.episode, now):
+                self._notice = None   # another worker sends it, or has sent it
+                return
+            if await notify_operator(deps, notice.title, notice.text,
+                                     notice_id=f"{notice.kind}-{notice.episode:%Y%m%dT%H%M%S}"):
+                self._notice = None
+                return
+            await deps.call_store(deps.store.release_notice, notice.kind, notice.episode, now)
+        except MonitorError as e:
+            log.error("could not claim or release the %s notice: %s", notice.kind, e)
+        notice.failures += 1
+        wait = timedelta(0) if notice.failures == 1 else min(
+            NOTICE_RETRY_FIRST * 2 ** (notice.failures - 2), NOTICE_RETRY_MAX)
+        notice.next_at = now + wait
+        log.info("the %s notice will be tried again %s", notice.kind,
+                 "at the next health check" if not wait else f"in {wait.total_seconds() / 60:.0f} minutes")
 
     async def digest_job(self, name: str, catch_up: bool = False) -> None:
         """Send digest ``name`` for its latest scheduled time, if no process has yet. Triggered by

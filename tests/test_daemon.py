@@ -10,6 +10,7 @@ import socket
 from datetime import timedelta
 
 import httpx
+import pytest
 
 from monitor.app import make_monitor
 from monitor.config import settings_from_dict
@@ -60,6 +61,76 @@ def test_dead_man_alert_once_and_recovery(feed_server, receiver, db_url, clock, 
     assert [(n["type"], n["title"]) for n in notices] == [
         ("notice", "monitor: dead-man alert"), ("notice", "monitor: polling recovered")]
     assert "no feed has been polled successfully for 2.0 hours" in notices[0]["text"]
+
+
+@pytest.mark.parametrize("retried_by", ["same worker", "other worker"])
+def test_dead_man_notice_the_alert_sink_refused_is_sent_at_the_next_check(feed_server, receiver, db_url, clock,
+                                                                          retried_by):
+    """The alert sink answers 500 to the first dead-man notice: the claim is given back and the
+    notice goes out at the next check, the worker's own or another worker's, once (same id)."""
+    good = serve_fixtures(feed_server)[:1]
+    d = config_dict(good, receiver, db_url, polling={"max_age_days": 100000, "dead_man_hours": 1},
+                    delivery={"alert_sink": "ops"})
+    d["sinks"]["ops"] = {"type": "webhook", "url": receiver.url("/ops")}
+    s = settings_from_dict(d, environ={})
+
+    async def scenario():
+        async with make_monitor(s, clock=clock, parse_workers=0) as m, \
+                make_monitor(s, clock=clock, parse_workers=0) as m2:
+            first, other = Daemon(m), Daemon(m2)
+            await first.poll_job()
+            feed_server.routes["/en.xml"].status = 500
+            clock.advance(hours=2)
+            receiver.responses.append((500, {}, b"down"))
+            await first.poll_job()            # dead-man: the notice is refused
+            assert first._health()["dead_man"] is True and len(receiver.posts) == 1
+            clock.advance(minutes=1)
+            if retried_by == "same worker":
+                await first.poll_job()
+                await other.poll_job()        # sees the dead-man state too; the notice is sent
+            else:
+                await other.poll_job()
+                await first.poll_job()
+            clock.advance(minutes=1)
+            await first.poll_job()
+            await other.poll_job()
+            feed_server.routes["/en.xml"].status = 200
+            clock.advance(hours=7)
+            await first.poll_job()
+            await other.poll_job()
+
+    asyncio.run(scenario())
+    ops = [p for p in receiver.posts if p["path"] == "/ops"]
+    assert [(json.loads(p["body"])["title"]) for p in ops] == [
+        "monitor: dead-man alert", "monitor: dead-man alert", "monitor: polling recovered"]
+    assert ops[0]["headers"]["webhook-id"] == ops[1]["headers"]["webhook-id"]   # a receiver can drop a repeat
+
+
+def test_a_dead_man_notice_refused_again_waits_longer_each_time(feed_server, receiver, sqlite_url, clock):
+    """Retried at the next check, then after 2, 4… minutes (up to 30): a long outage of the alert
+    sink costs a few lines an hour, not one a tick."""
+    d = config_dict(serve_fixtures(feed_server)[:1], receiver, sqlite_url,
+                    polling={"max_age_days": 100000, "dead_man_hours": 1}, delivery={"alert_sink": "ops"})
+    d["sinks"]["ops"] = {"type": "webhook", "url": receiver.url("/ops")}
+    s = settings_from_dict(d, environ={})
+
+    async def scenario():
+        async with make_monitor(s, clock=clock, parse_workers=0) as m:
+            daemon = Daemon(m)
+            await daemon.poll_job()
+            feed_server.routes["/en.xml"].status = 500
+            clock.advance(hours=2)
+            receiver.responses.extend([(500, {}, b"down")] * 3)
+            posts = []
+            for minutes in (0, 1, 1, 1, 3, 1):   # checks at +0, +1, +2, +3, +6, +7 minutes
+                clock.advance(minutes=minutes)
+                await daemon.poll_job()
+                posts.append(len(receiver.posts))
+            return posts
+
+    # refused at +0, +1 (the next check), +3 (2 minutes later); sent at +7 (4 minutes later)
+    assert asyncio.run(scenario()) == [1, 2, 2, 3, 3, 4]
+    assert receiver.responses == []
 
 
 def test_source_health_footer_lists_long_failing_feeds(feed_server, receiver, sqlite_url, clock):

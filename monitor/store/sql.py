@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, case, create_engine, event, func, inspect, or_, select, text, update
+from sqlalchemy import Connection, Engine, bindparam, case, create_engine, delete, event, func, inspect, or_, select, text, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from monitor.errors import StoreError
@@ -422,6 +422,15 @@ class SqlStore(OutboxMixin):
         notice such as the dead-man alert is sent once per episode, whichever worker sees it first.
         Claimed like a digest occurrence, under the reserved name ``monitor:<kind>``."""
         return bool(self.claim_occurrence(f"monitor:{kind}", episode, now))
+
+    def release_notice(self, kind: str, episode: datetime, claimed_at: datetime) -> bool:
+        """Give back a notice claimed at ``claimed_at`` that could not be sent, so that the next
+        :meth:`claim_notice` (this worker's or another's) gets it: a compare-and-set on the claim
+        time, so a claim made since by another worker is left alone. True when released."""
+        o = t.digest_occurrences.c
+        with self._tx() as s:
+            return bool(s.execute(delete(t.digest_occurrences).where(
+                o.digest == f"monitor:{kind}", o.scheduled_for == episode, o.claimed_at == claimed_at)).rowcount)
 
     def failing_feeds(self) -> list[tuple[str, int, datetime]]:
         """``(url, consecutive failures, failing since)`` of the enabled feeds whose last poll
