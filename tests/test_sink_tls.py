@@ -9,6 +9,7 @@ import asyncio
 import base64
 import logging
 import ssl
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -93,8 +94,6 @@ def test_untrusted_certificate_is_a_clear_tls_error_and_the_run_is_delivered_onc
 
 def test_digest_send_to_an_untrusted_https_webhook_prints_the_tls_error_and_no_secret(tls_receiver, tmp_path):
     db_url = f"sqlite:///{tmp_path / 'm.db'}"
-    from datetime import UTC, datetime
-
     seed(db_url, datetime.now(UTC), sinks=("archive",))
     cfg = write_config(tmp_path / "c.toml", config_dict(tls_receiver, db_url, sinks=("archive",)))
     p = monitor("-vv", "--config", str(cfg), "digest", "send", "daily", check=False)
