@@ -388,14 +388,17 @@ async def _digest_command(monitor: Any, args: argparse.Namespace) -> int:
                 print(f"{o.sink}: sent {o.stories} stories in {o.messages} message(s), digest id {o.run_id}")
         return 1 if failed else 0
     digest = await monitor.preview(args.name)
-    _print_preview(digest, args.format)
+    _print_preview(digest, args.format, monitor.settings.digest(args.name).max_stories)
     return 0
 
 
-def _print_preview(digest: Any, fmt: str) -> None:
+def _print_preview(digest: Any, fmt: str, max_stories: int) -> None:
     from monitor.digest import render_html, render_json, render_slack, render_text
+    from monitor.digest.cap import cap_digest
 
     now = datetime.now(UTC)
+    if fmt != "json":   # as people get it; the webhook payload lists every story
+        digest = cap_digest(digest, max_stories)
     if fmt == "json":
         print(json.dumps(render_json(digest, now), ensure_ascii=False, indent=2))
     elif fmt == "slack":

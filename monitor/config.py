@@ -169,6 +169,7 @@ class DigestConfig(_Model):
     sinks: list[str] = Field(default_factory=list)
     grace_minutes: _Num = Field(60, ge=0)
     health_footer_hours: _Num = Field(24, ge=0)   # list feeds failing longer than this (0: no footer)
+    max_stories: _Int = Field(50, ge=0, le=100_000)   # stories listed per digest for people (0: all): digest.cap
     urgent: UrgentConfig | None = None
 
     @field_validator("schedule")

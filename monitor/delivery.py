@@ -25,6 +25,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+from monitor.digest.cap import cap_digest
 from monitor.digest.urgent import is_urgent
 from monitor.due import backoff_delay
 from monitor.errors import DeliveryError
@@ -101,6 +102,8 @@ async def deliver_run(deps: Deps, digest_name: str, sink: Sink,
         coverage = await deps.call_store(deps.store.load_coverage, run.run_id)
         digest = Digest(id=run.run_id, name=digest_name, created_at=run.created_at, stories=tuple(stories),
                         notes=await _health_notes(deps, digest_name, now), coverage=tuple(coverage))
+        if getattr(sink, "for_people", False):   # the unlisted stories are delivered with the run all the same
+            digest = cap_digest(digest, deps.settings.digest(digest_name).max_stories)
         parts = await deps.call_store(deps.store.save_run_parts, run.run_id, sink.render(digest, now), now)
     sent = 0
     for part_no, payload, done in parts:

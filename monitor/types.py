@@ -125,6 +125,15 @@ class Digest:
     notes: tuple[str, ...] = ()     # source-health footer: failing or unusually silent feeds
     # "more coverage": stories these sinks received before, each with only the sources that joined since
     coverage: tuple[DigestStory, ...] = ()
+    # stories (and "more coverage" stories) of this run not listed: a digest for people lists at
+    # most ``digests[].max_stories`` (monitor.digest.cap); they count as delivered with the run
+    omitted: int = 0
+    omitted_coverage: int = 0
+
+    @property
+    def total(self) -> int:
+        """The stories this run delivers, listed or not."""
+        return len(self.stories) + self.omitted
 
 
 # ---- run reports ---------------------------------------------------------------------------------

@@ -721,6 +721,10 @@ def test_many_items_and_200k_deep_nesting(big_files, feed_server, receiver, sqli
     titles = titles_in(receiver)
     assert sum(t.startswith("CONTROL:") for t in titles) == 1
     assert sum(t.startswith("OpenAI generated item") for t in titles) == MANY
+    # the generated items state one event: one story with all their sources, one Slack message (many
+    # distinct stories are capped per digest: tests/test_digest_cap.py)
+    slack = [json.loads(p["body"]) for p in receiver.posts if p["path"] == "/slack"]
+    assert len(slack) == 1 and slack[0]["blocks"][0]["text"]["text"] == "daily: 2 stories"
 
 
 def test_ten_thousand_items_parse_within_the_deadline(big_files):

@@ -31,7 +31,8 @@ def run(coro):
     return asyncio.run(coro)
 
 
-def config(receiver, db_url, *, smtp_port=None, digest_sinks=("archive", "team-slack"), feeds=(), **over):
+def config(receiver, db_url, *, smtp_port=None, digest_sinks=("archive", "team-slack"), feeds=(), max_stories=50,
+           **over):
     sinks = {
         "archive": {"type": "webhook", "url": receiver.url("/hook"), "secret": SECRET, "timeout_seconds": 1},
         "team-slack": {"type": "slack", "webhook_url": receiver.url("/slack")},
@@ -44,7 +45,7 @@ def config(receiver, db_url, *, smtp_port=None, digest_sinks=("archive", "team-s
          "feeds": [{"url": u} for u in feeds],
          "topics": [{"name": "openai-money", "preset": "openai-funding-revenue"}], "sinks": sinks,
          "digests": [{"name": "daily", "schedule": "0 8 * * *", "topics": ["openai-money"],
-                      "sinks": list(digest_sinks)}]}
+                      "sinks": list(digest_sinks), "max_stories": max_stories}]}
     d.update(over)
     return settings_from_dict(d, environ={})
 
@@ -322,7 +323,7 @@ def test_crash_after_every_part_was_recorded_resends_nothing(receiver, sqlite_ur
 
 
 def test_60_story_digest_is_split_within_limits_and_a_failed_part_alone_is_retried(receiver, sqlite_url, clock):
-    s = config(receiver, sqlite_url, digest_sinks=("team-slack",))
+    s = config(receiver, sqlite_url, digest_sinks=("team-slack",), max_stories=100)   # all 60 listed
     seed(s, clock, [(f"OpenAI funding story number {i} " + "x" * 200, FUNDING) for i in range(60)],
          sinks=("team-slack",), n_sources=3)
     receiver.responses += [(200, {}, b"ok"), (500, {}, b"rollup_error")]

@@ -73,6 +73,26 @@ def _sources_line(story: DigestStory) -> str:
     return ", ".join(dict.fromkeys(outlets))
 
 
+def count_line(name: str, digest: Digest) -> str:
+    """``daily: 3 stories``; with stories left unlisted, ``daily: 120 stories (50 listed)``."""
+    n = digest.total
+    line = f"{name}: {n} stor{'y' if n == 1 else 'ies'}"
+    return line + (f" ({len(digest.stories)} listed)" if digest.omitted else "")
+
+
+def omitted_lines(digest: Digest) -> list[str]:
+    """What a capped digest says about the stories it does not list (:mod:`monitor.digest.cap`)."""
+    lines = []
+    if digest.omitted:
+        n = digest.omitted
+        lines.append(f"…and {n} more stor{'y' if n == 1 else 'ies'} not listed: this digest lists the "
+                     f"{len(digest.stories)} reported by the most sources (max_stories).")
+    if digest.omitted_coverage:
+        n = digest.omitted_coverage
+        lines.append(f"…and new sources for {n} more stor{'y' if n == 1 else 'ies'} sent before, not listed.")
+    return lines
+
+
 def _iso(dt: datetime | None) -> str | None:
     return dt.isoformat() if dt else None
 
@@ -181,14 +201,15 @@ def render_slack(digest: Digest, title: str = "") -> list[dict[str, Any]]:
     (≤ 45 blocks, sections ≤ 2,900 chars, ~10,000 chars of block text). Each message has a
     plain fallback ``text`` that carries the digest id (receivers can spot a re-send)."""
     name = title or digest.name
-    n = len(digest.stories)
     groups: list[list[dict[str, Any]]] = [[]]
     more = [_slack_coverage_blocks(st) for st in digest.coverage]
     if more:
         title_block = {"type": "section", "text": {"type": "mrkdwn", "verbatim": True,
                                                    "text": "*More coverage* (sent before, new sources)"}}
         more[0] = [title_block, *more[0]]
-    for blocks in [_slack_story_blocks(story) for story in digest.stories] + more:
+    unlisted = [[{"type": "context", "elements": [{"type": "mrkdwn", "verbatim": True, "text": line}]}]
+                for line in omitted_lines(digest)]
+    for blocks in [_slack_story_blocks(story) for story in digest.stories] + more + unlisted:
         current = groups[-1]
         if current and (len(current) + len(blocks) > SLACK_MAX_BLOCKS - 1
                         or _block_text_len(current) + _block_text_len(blocks) > SLACK_MAX_MESSAGE_TEXT):
@@ -198,7 +219,7 @@ def render_slack(digest: Digest, title: str = "") -> list[dict[str, Any]]:
     parts = len(groups)
     for i, blocks in enumerate(groups, 1):
         part = f" (part {i}/{parts})" if parts > 1 else ""
-        header_text = _cap(f"{name}: {n} stor{'y' if n == 1 else 'ies'}{part}", SLACK_MAX_HEADER)
+        header_text = _cap(count_line(name, digest) + part, SLACK_MAX_HEADER)
         header = {"type": "header", "text": {"type": "plain_text", "text": header_text, "emoji": False}}
         first = digest.stories[0].title if digest.stories else ""
         fallback = _cap(slack_escape(f"{header_text}: {first}") + f" [digest {digest.id}]", SLACK_MAX_FALLBACK)
@@ -218,8 +239,7 @@ def _slack_notes(notes: tuple[str, ...]) -> dict[str, Any]:
 
 def render_text(digest: Digest, title: str = "") -> str:
     name = title or digest.name
-    n = len(digest.stories)
-    out = [f"{name}: {n} stor{'y' if n == 1 else 'ies'}", ""]
+    out = [count_line(name, digest), ""]
     for i, st in enumerate(digest.stories, 1):
         out.append(f"{i}. {st.title}")
         facts = format_event(st.event)
@@ -233,6 +253,8 @@ def render_text(digest: Digest, title: str = "") -> str:
             link = f" <{s.url}>" if safe_http_url(s.url) else ""
             out.append(f"   - {s.source or 'unknown outlet'}{lang}: {s.title}{link}")
         out.append("")
+    if digest.omitted:
+        out.extend([omitted_lines(digest)[0], ""])
     if digest.coverage:
         out.append("More coverage (sent before, new sources):")
         for st in digest.coverage:
@@ -241,6 +263,8 @@ def render_text(digest: Digest, title: str = "") -> str:
                 lang = f" [{s.lang}]" if s.lang else ""
                 link = f" <{s.url}>" if safe_http_url(s.url) else ""
                 out.append(f"  - {s.source or 'unknown outlet'}{lang}: {s.title}{link}")
+        if digest.omitted_coverage:
+            out.append(omitted_lines(digest)[-1])
         out.append("")
     if digest.notes:
         out.append("Source health:")
@@ -268,9 +292,8 @@ def _a(url: str | None, label: str, style: str = "") -> str:
 
 def render_html(digest: Digest, title: str = "") -> str:
     name = title or digest.name
-    n = len(digest.stories)
     parts = [f'<div style="{_CSS_BODY}">',
-             f'<h2 style="font-size:20px;">{html.escape(name)}: {n} stor{"y" if n == 1 else "ies"}</h2>']
+             f'<h2 style="font-size:20px;">{html.escape(count_line(name, digest))}</h2>']
     for st in digest.stories:
         parts.append(f'<div style="{_CSS_STORY}">')
         parts.append(f"<div>{_a(st.url, st.title or '(untitled)', _CSS_TITLE)}</div>")
@@ -282,6 +305,8 @@ def render_html(digest: Digest, title: str = "") -> str:
             parts.append(f'<p style="{_CSS_SRC}">{html.escape(s.source or "unknown outlet")}{lang}: '
                          f"{_a(s.url, s.title)}</p>")
         parts.append("</div>")
+    if digest.omitted:
+        parts.append(f'<p style="{_CSS_FACTS}">{html.escape(omitted_lines(digest)[0])}</p>')
     if digest.coverage:
         parts.append(f'<div style="{_CSS_STORY}"><p style="{_CSS_FACTS}"><b>More coverage</b> '
                      "(sent before, new sources)</p>")
@@ -291,6 +316,8 @@ def render_html(digest: Digest, title: str = "") -> str:
                 lang = f" [{html.escape(s.lang)}]" if s.lang else ""
                 parts.append(f'<p style="{_CSS_SRC}">{html.escape(s.source or "unknown outlet")}{lang}: '
                              f"{_a(s.url, s.title)}</p>")
+        if digest.omitted_coverage:
+            parts.append(f'<p style="{_CSS_FACTS}">{html.escape(omitted_lines(digest)[-1])}</p>')
         parts.append("</div>")
     if digest.notes:
         parts.append(f'<p style="{_CSS_SRC}"><b>Source health</b></p>')
@@ -310,9 +337,8 @@ def one_line(text: str) -> str:
 def render_email(digest: Digest, title: str = "") -> tuple[str, str, str]:
     """``(subject, text, html)``. The subject is one line (every kind of line break folded)."""
     name = title or digest.name
-    n = len(digest.stories)
     first = digest.stories[0].title if digest.stories else ""
-    subject = f"{name}: {n} stor{'y' if n == 1 else 'ies'}" + (f" — {first}" if first else "")
+    subject = count_line(name, digest) + (f" — {first}" if first else "")
     subject = one_line(subject)
     page = ("<!DOCTYPE html><html><head><meta charset=\"utf-8\"></head><body>"
             + render_html(digest, title) + "</body></html>")

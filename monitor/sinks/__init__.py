@@ -6,6 +6,10 @@ several) and sends one part at a time. The delivery orchestration stores the par
 first attempt and marks each one sent right after the destination accepted it, so a retry
 re-sends the very same bytes, and only the parts not yet accepted.
 
+A sink whose messages people read (chat, e-mail) sets the class attribute ``for_people = True``:
+its digests list at most ``digests[].max_stories`` stories (:mod:`monitor.digest.cap`); a sink
+without it (the JSON webhook) gets every story.
+
 ``send_part`` returns the destination's answer (``HTTP 200 'ok'``, ``SMTP 250 ...``) or raises
 :class:`~monitor.errors.DeliveryError` (``permanent`` when retrying the same payload cannot
 help; ``retry_after`` when the destination asked us to wait). Error messages never contain the

@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from monitor.digest.render import render_text
+from monitor.digest.render import count_line, render_text
 from monitor.errors import DeliveryError
 from monitor.sinks import protect_secrets, redact
 from monitor.types import Digest
@@ -33,6 +33,8 @@ def defuse_mentions(text: str) -> str:
 
 
 class AppriseSink:
+    for_people = True   # lists at most digests[].max_stories stories (monitor.digest.cap)
+
     def __init__(self, name: str, urls: list[str], *, title: str = "", timeout: float = 20.0) -> None:
         self.name = name
         self._urls = list(urls)
@@ -49,8 +51,7 @@ class AppriseSink:
 
     def render(self, digest: Digest, now: datetime) -> list[str]:
         """One part per Apprise URL (the same message), so services are tracked separately."""
-        n = len(digest.stories)
-        title = f"{self.title or digest.name}: {n} stor{'y' if n == 1 else 'ies'}"
+        title = count_line(self.title or digest.name, digest)
         body = render_text(digest, self.title).split("\n", 2)[-1][:MAX_BODY]
         payload = json.dumps({"title": defuse_mentions(title), "body": defuse_mentions(body)}, ensure_ascii=False)
         return [payload] * len(self._urls)

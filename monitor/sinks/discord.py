@@ -26,7 +26,7 @@ from urllib.parse import quote
 
 import httpx
 
-from monitor.digest.render import format_event, json_body
+from monitor.digest.render import count_line, format_event, json_body, omitted_lines
 from monitor.errors import DeliveryError
 from monitor.fetch import parse_retry_after
 from monitor.normalize import safe_http_url
@@ -106,6 +106,7 @@ def render_discord(digest: Digest, title: str = "") -> list[dict[str, Any]]:
     """Discord webhook payloads: ≤ 10 embeds and ≤ 6,000 embed characters each; the ``content``
     names the digest, the part and the digest id. "More coverage" stories follow the new ones."""
     embeds = [story_embed(st) for st in digest.stories] + [story_embed(st, coverage=True) for st in digest.coverage]
+    embeds += [{"description": discord_escape(line)} for line in omitted_lines(digest)]
     if digest.notes:
         notes = " · ".join(discord_escape(n) for n in digest.notes[:10])
         embeds.append({"title": "Source health", "description": _cap(notes, MAX_DESCRIPTION)})
@@ -116,18 +117,19 @@ def render_discord(digest: Digest, title: str = "") -> list[dict[str, Any]]:
                         or sum(map(_embed_chars, current)) + _embed_chars(embed) > MAX_EMBED_CHARS):
             groups.append([])
         groups[-1].append(embed)
-    n = len(digest.stories)
     name = discord_escape(title or digest.name)
     messages = []
     for i, group in enumerate(groups, 1):
         part = f" (part {i}/{len(groups)})" if len(groups) > 1 else ""
-        content = _cap(f"**{name}: {n} stor{'y' if n == 1 else 'ies'}**{part}", MAX_CONTENT - 60)
+        content = _cap(f"**{count_line(name, digest)}**{part}", MAX_CONTENT - 60)
         messages.append({"content": f"{content} [digest {digest.id}]", "embeds": group,
                          "allowed_mentions": {"parse": []}})
     return messages
 
 
 class DiscordSink:
+    for_people = True   # lists at most digests[].max_stories stories (monitor.digest.cap)
+
     def __init__(self, name: str, webhook_url: str, client: httpx.AsyncClient, title: str = "", *,
                  timeout: float = 10.0, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
                  monotonic: Callable[[], float] = time.monotonic) -> None:

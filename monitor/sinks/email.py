@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 
 
 class EmailSink:
+    for_people = True   # lists at most digests[].max_stories stories (monitor.digest.cap)
+
     def __init__(self, name: str, *, host: str, port: int, security: str, sender: str, to: list[str],
                  username: str | None = None, password: str | None = None, timeout: float = 20.0,
                  ssl_context: ssl.SSLContext | None = None, ca_file: str | None = None,

@@ -35,6 +35,8 @@ PAYLOAD_ERRORS = ("invalid_blocks", "invalid_blocks_format", "msg_blocks_too_lon
 
 
 class SlackSink:
+    for_people = True   # lists at most digests[].max_stories stories (monitor.digest.cap)
+
     def __init__(self, name: str, webhook_url: str, client: httpx.AsyncClient, title: str = "", *,
                  min_interval: float = 1.0, timeout: float = 10.0,
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
