@@ -75,6 +75,7 @@ class FeedServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True
 
             def log_message(self, *args: Any) -> None:
                 pass
@@ -111,6 +112,9 @@ class FeedServer:
                 if route.status == 200 and route.etag and self.headers.get("If-None-Match") == etag:
                     self.send_response(304)
                     self.send_header("ETag", etag)
+                    for k, v in route.headers.items():   # what a 200 would carry, as RFC 9110 15.4.5 asks
+                        if k.lower() in ("cache-control", "expires", "vary", "content-location"):
+                            self.send_header(k, v)
                     self.end_headers()
                     return
                 self.send_response(route.status)
