@@ -58,12 +58,6 @@ def last_missed_fire(schedule: str, timezone: str, now: datetime, grace: timedel
     return found
 
 
-def next_poll_after(now: datetime, every: timedelta, jitter: float, rng: random.Random) -> datetime:
-    """When to poll a feed next: ``now + every`` spread by ±``jitter`` (a fraction of ``every``)."""
-    spread = every.total_seconds() * jitter
-    return now + every + timedelta(seconds=rng.uniform(-spread, spread))
-
-
 def backoff_delay(failures: int, base: timedelta, cap: timedelta, rng: random.Random) -> timedelta:
     """Exponential backoff with full jitter in the upper half: base·2^(n-1), capped."""
     if failures <= 0:
@@ -117,12 +111,36 @@ def poll_interval(base: timedelta, *, low: timedelta, high: timedelta, adaptive:
     can only lengthen it. The result stays within ``[low, high]`` (``low`` never exceeds ``base``:
     a feed configured faster than the floor keeps its own pace).
     """
-    low = min(low, base)
-    high = max(high, base)
+    floor, ceiling = _interval_bounds(base, low, high, cache_seconds, ttl_minutes)
     interval = base
     if adaptive and avg_new_gap is not None:
         interval = timedelta(seconds=avg_new_gap / 2)
+    return min(max(interval, floor), ceiling)
+
+
+def poll_window(base: timedelta, *, low: timedelta, high: timedelta, adaptive: bool = True,
+                avg_new_gap: float | None = None, cache_seconds: float | None = None,
+                ttl_minutes: float | None = None, jitter: float = 0.1) -> tuple[timedelta, timedelta]:
+    """The earliest and the latest interval until a successful feed's next poll: the
+    :func:`poll_interval` spread by ±``jitter`` (a fraction of it), cut to the same bounds, so
+    that the jitter never polls before a freshness hint or outside ``[low, high]``. Drawing
+    uniformly between the two keeps the spread even at a bound (no pile-up on the bound itself).
+    A hint that reaches the ceiling cannot be honoured: the interval is the ceiling, less jitter."""
+    floor, ceiling = _interval_bounds(base, low, high, cache_seconds, ttl_minutes)
+    every = poll_interval(base, low=low, high=high, adaptive=adaptive, avg_new_gap=avg_new_gap,
+                          cache_seconds=cache_seconds, ttl_minutes=ttl_minutes)
+    earliest = every * (1 - jitter)
+    if floor < ceiling:
+        earliest = max(earliest, floor)
+    return earliest, min(every * (1 + jitter), ceiling)
+
+
+def _interval_bounds(base: timedelta, low: timedelta, high: timedelta, cache_seconds: float | None,
+                     ttl_minutes: float | None) -> tuple[timedelta, timedelta]:
+    """``[low, high]`` widened to hold ``base``, the floor raised to the freshness hints (up to
+    the ceiling)."""
+    floor, ceiling = min(low, base), max(high, base)
     for hint in (cache_seconds, ttl_minutes * 60 if ttl_minutes else None):
         if hint:
-            interval = max(interval, timedelta(seconds=hint))
-    return min(max(interval, low), high)
+            floor = max(floor, min(timedelta(seconds=hint), ceiling))
+    return floor, ceiling

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from monitor.clock import Clock
 from monitor.config import Settings
-from monitor.due import backoff_delay, cache_hint_seconds, next_poll_after, poll_interval, update_rhythm
+from monitor.due import backoff_delay, cache_hint_seconds, poll_window, update_rhythm
 from monitor.errors import DeliveryError, FetchError, MonitorError, ParseError
 from monitor.fetch import Fetcher
 from monitor.normalize import redact_url
@@ -403,10 +403,10 @@ async def _poll_feed(deps: Deps, feed: FeedState, now: datetime, failures: list[
                  ttl: float | None = None) -> tuple[datetime, float | None]:
         rhythm = update_rhythm(feed.avg_new_gap_seconds, feed.last_new_at, now) if new_articles else \
             feed.avg_new_gap_seconds
-        every = poll_interval(interval, low=timedelta(minutes=pol.min_interval_minutes),
-                              high=timedelta(minutes=pol.max_interval_minutes), adaptive=pol.adaptive,
-                              avg_new_gap=rhythm, cache_seconds=cache, ttl_minutes=ttl)
-        return next_poll_after(now, every, 0.1, deps.rng), rhythm
+        earliest, latest = poll_window(interval, low=timedelta(minutes=pol.min_interval_minutes),
+                                       high=timedelta(minutes=pol.max_interval_minutes), adaptive=pol.adaptive,
+                                       avg_new_gap=rhythm, cache_seconds=cache, ttl_minutes=ttl)
+        return now + timedelta(seconds=deps.rng.uniform(earliest.total_seconds(), latest.total_seconds())), rhythm
 
     try:
         result = await deps.fetcher.fetch(feed.url, etag=feed.etag, last_modified=feed.last_modified)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import random
 import re
 import socket
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import httpx
 import pytest
@@ -471,6 +472,90 @@ def test_ttl_lengthens_the_interval_within_bounds(feed_server, receiver, sqlite_
     polls = asyncio.run(scenario())
     # every 15 minutes without <ttl>; <ttl>90</ttl> asks for 90, capped by max_interval_minutes = 60
     assert 1 <= len(polls) <= 2
+
+
+def _published(name: str, n: int) -> bytes:
+    """A feed holding the latest ten of ``n`` items published so far (undated, distinct links)."""
+    items = "".join(f"<item><title>{name} bulletin {i}</title><link>https://{name}.example/{i}</link>"
+                    f"<guid>{name}-{i}</guid></item>" for i in range(max(0, n - 10), n))
+    return (f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>{name}</title>'
+            f"<link>https://{name}.example/</link><description>d</description>{items}</channel></rss>").encode()
+
+
+async def _scheduled(m, clock, feed_server):
+    """Minutes from now to the next poll of each feed polled successfully at this tick, by path,
+    and the time the next feed is due."""
+    now = clock.now()
+    feeds = await m.deps.call_store(m.deps.store.list_feeds)
+    return ({f.url.removeprefix(feed_server.url("")): (f.next_poll_at - now).total_seconds() / 60
+             for f in feeds if f.last_success_at == now}, min(f.next_poll_at for f in feeds))
+
+
+def test_adaptive_polling_follows_each_feed_rhythm_within_the_bounds(feed_server, receiver, sqlite_url, clock):
+    """Feeds publishing every 4 minutes, every hour and every 5 hours, polled over 14 hours (the
+    clock jumps from one due time to the next): each next poll moves from the 15-minute default
+    toward half the feed's rhythm, and is never set outside [min_interval_minutes,
+    max_interval_minutes], jitter included."""
+    every = {"/fast.xml": 4, "/hourly.xml": 60, "/slow.xml": 300}   # minutes between new items
+    urls = [feed_server.add(path, _published(path[1:-4], 1)) for path in every]
+    s = settings(urls, receiver, sqlite_url, polling={"max_age_days": 100000, "min_interval_minutes": 5,
+                                                      "max_interval_minutes": 120})
+    start = clock.now()
+
+    async def scenario():
+        async with make_monitor(s, clock=clock, parse_workers=0, rng=random.Random(6)) as m:
+            scheduled: dict[str, list[tuple[float, float]]] = {path: [] for path in every}
+            while (minutes := (clock.now() - start).total_seconds() / 60) < 14 * 60:
+                for path, gap in every.items():
+                    feed_server.routes[path].body = _published(path[1:-4], 1 + int(minutes // gap))
+                await m.poll()
+                intervals, due = await _scheduled(m, clock, feed_server)
+                for path, interval in intervals.items():
+                    scheduled[path].append((minutes, interval))
+                clock.set(due)
+            return scheduled
+
+    scheduled = asyncio.run(scenario())
+    for path, intervals in scheduled.items():
+        assert all(5 <= i <= 120 for _, i in intervals), (path, intervals)
+        assert intervals[0][1] <= 16.5, (path, intervals)   # the default, until a rhythm is seen
+    late = {path: [i for at, i in intervals if at >= 10 * 60] for path, intervals in scheduled.items()}
+    assert late["/fast.xml"] and all(i <= 5.5 for i in late["/fast.xml"])         # half of 4 min, floored at 5
+    assert late["/slow.xml"] and all(i >= 108 for i in late["/slow.xml"])          # half of 5 h, capped at 2 h
+    hourly = sorted(late["/hourly.xml"])                                            # half of an hour
+    assert len(hourly) >= 6 and all(18 <= i <= 45 for i in hourly) and 25 <= hourly[len(hourly) // 2] <= 35, hourly
+
+
+def test_a_cache_control_max_age_is_waited_out_jitter_included(feed_server, receiver, sqlite_url, clock):
+    """A feed answering ``Cache-Control: max-age=3600`` (on its 200 and, as HTTP asks, on its 304s)
+    is next polled at or after the hour, never before, whichever way the jitter falls."""
+    cached = {"/etag.xml": True, "/no-etag.xml": False}   # 304 answers, or the same 200 every time
+    urls = [feed_server.add(path, _published(path[1:-4], 3), etag=etag,
+                            headers={"Cache-Control": "public, max-age=3600"}) for path, etag in cached.items()]
+    s = settings(urls, receiver, sqlite_url, polling={"max_age_days": 100000})
+
+    async def scenario():
+        async with make_monitor(s, clock=clock, parse_workers=0, rng=random.Random(6)) as m:
+            scheduled: dict[str, list[float]] = {path: [] for path in cached}
+            polled: dict[str, list[datetime]] = {path: [] for path in cached}
+            for _ in range(12 * 60):   # 12 hours in 1-minute ticks
+                before = {path: feed_server.hits[path] for path in cached}
+                await m.poll()
+                for path, interval in (await _scheduled(m, clock, feed_server))[0].items():
+                    scheduled[path].append(interval)
+                for path in cached:
+                    if feed_server.hits[path] > before[path]:
+                        polled[path].append(clock.now())
+                clock.advance(minutes=1)
+            return scheduled, polled
+
+    scheduled, polled = asyncio.run(scenario())
+    statuses = [r for r in feed_server.requests if r["path"] == "/etag.xml" and "If-None-Match" in r["headers"]]
+    assert statuses, "the etag feed was never asked conditionally"
+    for path in cached:
+        assert len(polled[path]) >= 10 and all(60 <= i <= 66 for i in scheduled[path]), (path, scheduled[path])
+        gaps = [(b - a).total_seconds() / 60 for a, b in zip(polled[path], polled[path][1:], strict=False)]
+        assert all(60 <= g <= 67 for g in gaps), (path, gaps)
 
 
 def test_a_round_cancelled_at_shutdown_releases_its_leases(feed_server, receiver, db_url, clock):

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from monitor.due import backoff_delay, last_missed_fire, next_fire, next_poll_after, validate_cron
+from monitor.due import backoff_delay, last_missed_fire, next_fire, poll_window, validate_cron
 
 
 def test_next_fire_in_paris_across_dst():
@@ -37,10 +37,6 @@ def test_invalid_cron(bad):
 
 def test_jitter_and_backoff_are_bounded():
     rng = random.Random(1)
-    now = datetime(2025, 1, 1, tzinfo=UTC)
-    for _ in range(100):
-        t = next_poll_after(now, timedelta(minutes=10), 0.1, rng)
-        assert timedelta(minutes=9) <= t - now <= timedelta(minutes=11)
     cap = timedelta(hours=6)
     delays = [backoff_delay(n, timedelta(minutes=1), cap, rng) for n in range(1, 40)]
     assert all(d <= cap for d in delays)
@@ -59,6 +55,21 @@ def test_poll_interval_follows_rhythm_within_bounds():
     assert poll_interval(base, low=low, high=high, cache_seconds=3600) == timedelta(hours=1)
     assert poll_interval(base, low=low, high=high, ttl_minutes=60 * 24) == high
     assert poll_interval(timedelta(minutes=1), low=low, high=high) == timedelta(minutes=1)
+
+
+def test_poll_window_spreads_by_a_tenth_within_the_bounds_and_the_hints():
+    base, low, high = timedelta(minutes=15), timedelta(minutes=5), timedelta(hours=2)
+    m = timedelta(minutes=1)
+    assert poll_window(base, low=low, high=high) == (13.5 * m, 16.5 * m)
+    # at a bound the spread is cut, not moved: never below the floor or above the ceiling
+    assert poll_window(base, low=low, high=high, avg_new_gap=60) == (low, 5.5 * m)
+    assert poll_window(base, low=low, high=high, avg_new_gap=4 * 3600) == (108 * m, high)
+    # never before the server's freshness hint; a hint past the ceiling cannot be honoured
+    assert poll_window(base, low=low, high=high, cache_seconds=3600) == (60 * m, 66 * m)
+    assert poll_window(base, low=low, high=high, ttl_minutes=60 * 24) == (108 * m, high)
+    assert poll_window(base, low=low, high=high, avg_new_gap=3 * 3600, cache_seconds=3600) == (81 * m, 99 * m)
+    # a feed configured faster than the floor keeps its own pace, and its own pace is its floor
+    assert poll_window(m, low=low, high=high) == (m, 1.1 * m)
 
 
 def test_cache_hints_and_rhythm():
