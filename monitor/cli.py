@@ -303,7 +303,7 @@ def _print_feeds(feeds: list[Any]) -> None:
         return
     for f in feeds:
         state = "ok" if not f.last_error else f"failing x{f.consecutive_failures} since " \
-            f"{f.error_since:%Y-%m-%d %H:%M}: {f.last_error}"
+            f"{f.error_since:%Y-%m-%d %H:%M} UTC: {f.last_error}"
         if not f.enabled:
             state = "disabled"
         elif f.last_success_at is None and not f.last_error:

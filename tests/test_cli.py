@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import pty
+import re
 import signal
+import socket
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -90,6 +94,49 @@ def test_preview_formats_record_nothing(cfg, receiver):
 def test_feeds_list_prints_full_urls_when_piped(cfg, feed_server):
     out = monitor("--config", str(cfg), "feeds", "list").stdout.split()
     assert feed_server.url("/en.xml") in out and len(out) == 6
+
+
+def monitor_on_a_terminal(*args, timeout=120):
+    """``monitor`` with its output on a pseudo-terminal, as a person at a shell sees it."""
+    leader, follower = pty.openpty()
+    e = {k: v for k, v in os.environ.items() if not k.startswith("MONITOR_")}
+    proc = subprocess.Popen([sys.executable, "-m", "monitor", *args], stdout=follower, stderr=subprocess.PIPE,
+                            env=e, cwd=ROOT)
+    os.close(follower)
+    out = b""
+    try:
+        while chunk := os.read(leader, 65536):
+            out += chunk
+    except OSError:   # EIO: the process closed the terminal
+        pass
+    finally:
+        os.close(leader)
+    _, err = proc.communicate(timeout=timeout)
+    assert proc.returncode == 0, err.decode()
+    return out.decode().replace("\r\n", "\n")
+
+
+def test_feeds_list_on_a_terminal_shows_why_since_when_and_how_often_a_feed_fails(tmp_path, feed_server, receiver):
+    good = feed_server.add("/good.xml", (FEEDS / "openai_en.xml").read_bytes())
+    broken = feed_server.add("/broken.xml", b"oops", status=500, etag=False)
+    with socket.socket() as sock:   # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{sock.getsockname()[1]}/feed.xml"
+    cfg = write_config(tmp_path / "c.toml", config_dict([good, broken, closed], receiver, f"sqlite:///{tmp_path / 'm.db'}"))
+    started = datetime.now(UTC).replace(second=0, microsecond=0)
+    assert "2 failed" in monitor("--config", str(cfg), "poll").stdout
+    assert "2 failed" in monitor("--config", str(cfg), "poll", "--all").stdout   # failing feeds wait: --all
+    out = monitor_on_a_terminal("--config", str(cfg), "feeds", "list")
+    lines = out.splitlines()
+    state = {lines[i]: lines[i + 1] for i in range(0, len(lines), 2)}
+    assert list(state) == [good, broken, closed], out
+    assert state[good].endswith("| ok") and "fail" not in state[good] and "since" not in state[good]
+    for url, error in ((broken, "http_status: HTTP 500"), (closed, "network_error: ")):
+        m = re.search(r"\| failing x2 since (\d{4}-\d\d-\d\d \d\d:\d\d) UTC: (.*)$", state[url])
+        assert m and m.group(2).startswith(error), state[url]
+        assert started <= datetime.strptime(m.group(1), "%Y-%m-%d %H:%M").replace(tzinfo=UTC) <= datetime.now(UTC)
+    # piped, the list stays one URL a line, for scripts
+    assert monitor("--config", str(cfg), "feeds", "list").stdout.split() == [good, broken, closed]
 
 
 def test_feeds_add_remove_import_export(cfg, tmp_path, feed_server):
