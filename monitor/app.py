@@ -128,17 +128,20 @@ class _ParsePool:
         self.inflight = 0
         self.last_used = 0.0
 
-    async def run(self, url: str, fn: Any, *args: Any) -> Any:
+    async def run(self, url: str, fn: Any, *args: Any, timeout: float | None = None) -> Any:
+        """``fn(*args)`` in a worker, within ``timeout`` seconds (default: the pool's)."""
         loop = asyncio.get_running_loop()
         if self.executor is None:
             self.executor = _pool(self.workers, self.raw_topics)
         executor = self.executor
+        limit = self.timeout if timeout is None else min(timeout, self.timeout)
         self.inflight += 1
         try:
-            return await asyncio.wait_for(loop.run_in_executor(executor, fn, *args), self.timeout)
+            return await asyncio.wait_for(loop.run_in_executor(executor, fn, *args), max(limit, 0.0))
         except TimeoutError:
             self._replace(executor, kill=True)
-            raise ParseError(redact_url(url), "timeout", f"parsing took more than {self.timeout:g}s") from None
+            raise ParseError(redact_url(url), "timeout",
+                             f"the feed's deadline ({self.timeout:g}s) ran out while parsing") from None
         except BrokenProcessPool:
             self._replace(executor, kill=False)
             raise ParseError(redact_url(url), "parse_error", "the parse worker died (memory limit?)") from None
@@ -248,14 +251,23 @@ def make_monitor(settings: Settings, *, clock: Clock | None = None,
     closers.append(lambda: fast_pool.shutdown(wait=True))
 
     async def process(body: bytes, url: str, content_type: str, name: str, now: datetime,
-                      known: frozenset[str] = frozenset()) -> ProcessedFeed:
+                      known: frozenset[str] = frozenset(), timeout: float | None = None) -> ProcessedFeed:
+        """Parse, match and key a body within ``timeout`` seconds (what is left of the feed's deadline)."""
+        loop = asyncio.get_running_loop()
+        started = loop.time()
         if len(body) <= FAST_MAX_BYTES:
-            fast = await asyncio.get_running_loop().run_in_executor(
-                fast_pool, process_feed_fast, body, url, content_type, name, now, max_age_days, known)
+            # bounded work (small body, few tags), so a thread is safe: one that runs late finishes unseen
+            try:
+                fast = await asyncio.wait_for(loop.run_in_executor(
+                    fast_pool, process_feed_fast, body, url, content_type, name, now, max_age_days, known),
+                    timeout=None if timeout is None else max(timeout, 0.0))
+            except TimeoutError:
+                raise ParseError(redact_url(url), "timeout", "the feed's deadline ran out while parsing") from None
             if fast is not None:
                 return fast
+        left = None if timeout is None else timeout - (loop.time() - started)
         result: ProcessedFeed = await pool.run(url, process_feed, body, url, content_type, name, max_bytes, now,
-                                               max_age_days, known)
+                                               max_age_days, known, timeout=left)
         return result
 
     db_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")

@@ -14,7 +14,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from monitor.clock import Clock
@@ -32,8 +32,15 @@ from monitor.worker import FUTURE_SLACK, ProcessedFeed
 
 log = logging.getLogger(__name__)
 
-# (body, final url, content type, feed name, now) -> parsed, matched and keyed items (off the loop)
-ProcessFn = Callable[[bytes, str, str, str, datetime, frozenset[str]], Awaitable[ProcessedFeed]]
+
+class ProcessFn(Protocol):
+    """(body, final url, content type, feed name, now, known entry keys) -> parsed, matched and
+    keyed items, off the loop, within ``timeout`` seconds (None: the parser's own limit)."""
+
+    def __call__(self, body: bytes, url: str, content_type: str, name: str, now: datetime,
+                 known: frozenset[str] = ..., timeout: float | None = None) -> Awaitable[ProcessedFeed]: ...
+
+
 # the widest gap in published time at which two articles may still be one story (the decision's
 # MAX_GAP_HOURS plus a day of slack for date-only values), plus the day a published date may run
 # ahead of the time it was stored: the store compares a newcomer, however late it arrives, with
@@ -408,6 +415,8 @@ async def _poll_feed(deps: Deps, feed: FeedState, now: datetime, failures: list[
                                        avg_new_gap=rhythm, cache_seconds=cache, ttl_minutes=ttl)
         return now + timedelta(seconds=deps.rng.uniform(earliest.total_seconds(), latest.total_seconds())), rhythm
 
+    loop = asyncio.get_running_loop()
+    started = loop.time()   # one deadline (timeout_seconds) for the fetch and the parse together
     try:
         result = await deps.fetcher.fetch(feed.url, etag=feed.etag, last_modified=feed.last_modified)
         cache = cache_hint_seconds(result.headers, now=now)
@@ -430,7 +439,8 @@ async def _poll_feed(deps: Deps, feed: FeedState, now: datetime, failures: list[
             return FeedOutcome(url=feed.url, not_modified=True)
         # what the feed served before is not read again: only new entries are matched and keyed
         known = frozenset() if feed.is_new else await deps.call_store(deps.store.known_entry_keys, feed.id)
-        processed = await deps.process(result.body, result.url, result.content_type, feed.name, now, known)
+        processed = await deps.process(result.body, result.url, result.content_type, feed.name, now, known,
+                                       timeout=pol.timeout_seconds - (loop.time() - started))
         meta = FetchMeta(etag=result.etag, last_modified=result.last_modified, body_hash=body_hash,
                          title=processed.title)
         ttl = processed.ttl_minutes
