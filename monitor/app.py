@@ -27,7 +27,7 @@ from monitor.normalize import redact_url
 from monitor.parse import FAST_MAX_BYTES
 from monitor.pipeline import Deps, Metrics, poll_once
 from monitor.sandbox import PARSE_MEMORY_BUDGET, init_parse_worker
-from monitor.sinks import Sink, build_sink
+from monitor.sinks import Sink, build_sink, http_client
 from monitor.store import open_store
 from monitor.types import Digest, RunReport, SinkOutcome
 from monitor.worker import ProcessedFeed, init_worker, process_feed, process_feed_fast, use_topics
@@ -226,14 +226,17 @@ def make_monitor(settings: Settings, *, clock: Clock | None = None,
     if migrate:
         store.migrate()
     if sinks is None:
-        sink_client = httpx.AsyncClient(transport=transport, timeout=httpx.Timeout(15.0, connect=10.0),
-                                        follow_redirects=False, trust_env=False,
-                                        headers={"User-Agent": policy.user_agent})
+        sink_client = http_client(transport, user_agent=policy.user_agent)
         closers.append(sink_client.aclose)
         built: dict[str, Sink | DeliveryError] = {}
         for name, cfg in settings.sinks.items():
             try:
-                built[name] = build_sink(name, cfg, sink_client)
+                client = sink_client
+                ca_file = getattr(cfg, "ca_file", "") if cfg.type != "email" else ""   # e-mail: its own TLS
+                if ca_file:   # an HTTP sink with a private CA: a client of its own
+                    client = http_client(transport, user_agent=policy.user_agent, ca_file=ca_file, name=name)
+                    closers.append(client.aclose)
+                built[name] = build_sink(name, cfg, client)
             except DeliveryError as e:
                 built[name] = e
         sinks = built

@@ -101,6 +101,7 @@ class _SinkBase(_Model):
 class SlackSink(_SinkBase):
     type: Literal["slack"]
     webhook_url: SecretStr | None
+    ca_file: str = ""                    # PEM bundle of a private CA to trust instead of the default CAs
 
 
 class WebhookSink(_SinkBase):
@@ -108,6 +109,7 @@ class WebhookSink(_SinkBase):
     url: SecretStr | None
     secret: SecretStr | None = None
     timeout_seconds: _Num = Field(10, gt=0, le=120)
+    ca_file: str = ""                    # PEM bundle of a private CA to trust instead of the default CAs
 
     @field_validator("secret")
     @classmethod
@@ -141,6 +143,7 @@ class DiscordSink(_SinkBase):
     type: Literal["discord"]
     webhook_url: SecretStr | None                            # https://discord.com/api/webhooks/ID/TOKEN
     timeout_seconds: float = Field(10, gt=0, le=120)
+    ca_file: str = ""                    # PEM bundle of a private CA to trust instead of the default CAs
 
 
 SinkConfig = Annotated[SlackSink | WebhookSink | EmailSink | AppriseSink | DiscordSink, Field(discriminator="type")]

@@ -102,3 +102,36 @@ def test_digest_send_to_an_untrusted_https_webhook_prints_the_tls_error_and_no_s
                                 "sink archive: TLS certificate not trusted: self-signed certificate")
     assert not any(c in p.stdout + p.stderr for c in CANARIES)
     assert tls_receiver.posts == []
+
+
+def test_a_private_ca_is_trusted_per_sink_with_ca_file(tls_receiver, sqlite_url, clock, tmp_path):
+    """``ca_file`` on a webhook or Slack sink: its certificate is verified against that bundle
+    (the sinks' own client, no test transport); a sink whose ``ca_file`` cannot be read is
+    unavailable with a clear reason and the others still deliver."""
+    d = config_dict(tls_receiver, sqlite_url)
+    d["sinks"]["archive"]["ca_file"] = tls_receiver.cert_file
+    d["sinks"]["team-slack"]["ca_file"] = str(tmp_path / "missing.pem")
+    settings = settings_from_dict(d, environ={})
+    seed(sqlite_url, clock.now())
+
+    async def scenario():
+        async with make_monitor(settings, clock=clock, parse_workers=0) as m:
+            return {o.sink: o for o in await m.send_digest("daily")}
+
+    out = asyncio.run(scenario())
+    assert out["archive"].error is None and out["archive"].run_id
+    assert out["team-slack"].skipped.startswith("sink team-slack: ca_file ")
+    assert "missing.pem" in out["team-slack"].skipped and "cannot be used: No such file or directory" \
+        in out["team-slack"].skipped
+    assert [p["path"].split("/")[1] for p in tls_receiver.posts] == ["hook"]
+
+
+def test_sinks_test_honours_ca_file(tls_receiver, tmp_path):
+    db_url = f"sqlite:///{tmp_path / 'm.db'}"
+    d = config_dict(tls_receiver, db_url, sinks=("archive",))
+    d["sinks"]["archive"]["ca_file"] = tls_receiver.cert_file
+    cfg = write_config(tmp_path / "c.toml", d)
+    p = monitor("--config", str(cfg), "sinks", "test", "archive", check=False)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "200" in p.stdout and not any(c in p.stdout + p.stderr for c in CANARIES)
+    assert [p["path"].split("/")[1] for p in tls_receiver.posts] == ["hook"]

@@ -222,6 +222,22 @@ def _registry() -> dict[str, SinkFactory]:
             "discord": DiscordSink.from_config}
 
 
+def http_client(transport: httpx.AsyncBaseTransport | None = None, *, user_agent: str,
+                ca_file: str = "", name: str = "") -> httpx.AsyncClient:
+    """The HTTP client of the HTTP sinks: no redirects followed, no proxy or certificate settings
+    from the environment; certificates verified against the default CAs, or only against
+    ``ca_file`` (a private CA's PEM bundle). An unreadable ``ca_file`` is a ``DeliveryError``."""
+    verify: ssl.SSLContext | bool = True
+    if ca_file:
+        try:
+            verify = ssl.create_default_context(cafile=ca_file)
+        except (OSError, ssl.SSLError) as e:
+            reason = getattr(e, "strerror", None) or getattr(e, "reason", None) or e.__class__.__name__
+            raise DeliveryError(name, f"ca_file {ca_file!r} cannot be used: {reason}") from None
+    return httpx.AsyncClient(transport=transport, verify=verify, timeout=httpx.Timeout(15.0, connect=10.0),
+                             follow_redirects=False, trust_env=False, headers={"User-Agent": user_agent})
+
+
 def build_sink(name: str, config: Any, client: httpx.AsyncClient) -> Sink:
     """Build the sink of ``config.type``. Raises ``DeliveryError`` if its settings are missing."""
     if config.missing_env:
@@ -233,9 +249,8 @@ async def send_test_message(name: str, config: Any, now: datetime, *,
                             transport: httpx.AsyncBaseTransport | None = None) -> str:
     """``monitor sinks test``: send one short test message through sink ``name``; return the
     destination's exact answer. Raises ``DeliveryError`` (a 404 included)."""
-    async with httpx.AsyncClient(transport=transport, timeout=httpx.Timeout(15.0, connect=10.0),
-                                 follow_redirects=False, trust_env=False,
-                                 headers={"User-Agent": "monitor (sinks test)"}) as client:
+    ca_file = getattr(config, "ca_file", "") if config.type != "email" else ""   # e-mail: its own TLS
+    async with http_client(transport, user_agent="monitor (sinks test)", ca_file=ca_file, name=name) as client:
         sink = build_sink(name, config, client)
         stamp = now.strftime("%Y%m%dT%H%M%SZ")
         return await sink.send_notice("monitor: test message",
