@@ -107,6 +107,28 @@ POSITIVES = [
     ("fr", "Nvidia va injecter jusqu'à 100 milliards de dollars dans OpenAI", ""),
     ("en", "OpenAI's finance chief puts a number on last year's growth",
      "Annualized revenue climbed past $20 billion, she wrote in a blog post."),
+    # cash burn beyond the finite verb forms, and losing money with no figure, in each language
+    ("es", "OpenAI espera quemar 20.000 millones de dólares el próximo año", ""),
+    ("pt", "OpenAI deve queimar US$ 20 bilhões no próximo ano", ""),
+    ("it", "OpenAI prevede di bruciare 20 miliardi di dollari l'anno prossimo", ""),
+    ("de", "OpenAI könnte nächstes Jahr 20 Milliarden Dollar verbrennen", ""),
+    ("nl", "OpenAI verbrandt volgend jaar 20 miljard dollar", ""),
+    ("ja", "オープンAI、来年200億ドルの資金を燃焼へ", ""),
+    ("es", "El consumo de caja de OpenAI se dispara", ""),
+    ("pt", "Altman diz que a OpenAI ainda perde dinheiro com assinaturas", ""),
+    ("it", "OpenAI perde soldi su ogni abbonamento, ammette Altman", ""),
+    ("nl", "OpenAI verliest geld op elk abonnement", ""),
+    ("de", "OpenAI verliert Geld mit jedem Abo", ""),
+    # a share sale with its amount between the verb and the shares
+    ("pt", "Funcionários da OpenAI vão vender US$ 8 bi em ações", ""),
+    ("es", "Empleados de OpenAI venderán 8.000 millones de dólares en acciones", ""),
+    ("it", "I dipendenti di OpenAI vendono 8 miliardi di dollari di azioni", ""),
+    ("de", "OpenAI-Mitarbeiter verkaufen Aktien im Wert von 8 Mrd. Dollar", ""),
+    ("nl", "Werknemers van OpenAI verkopen voor 8 miljard dollar aan aandelen", ""),
+    # a money word opening the headline as its label, or in apposition before the name
+    ("de", "Börsengang: OpenAI bereitet Unterlagen vor", ""),
+    ("fr", "Introduction en Bourse : OpenAI se prépare pour 2027", ""),
+    ("nl", "Omzet OpenAI verdubbelt tot 25 miljard dollar", ""),
 ]
 
 
@@ -133,6 +155,8 @@ NEGATIVES = [
     ("en", "investment by", "OpenAI invests in robotics startup Physical Intelligence", ""),
     ("en", "investment by", "OpenAI's startup fund backs legal AI firm Harvey in $300m round", ""),
     ("en", "pricing", "OpenAI cuts GPT-4o API prices by half", ""),
+    ("en", "stock tips", "Five OpenAI-linked stocks to own before the IPO", ""),
+    ("en", "stock tips", "OpenAI-related shares rally on funding chatter", ""),
     ("en", "pricing", "OpenAI launches ChatGPT Plus price tier at $20 a month", ""),
     ("en", "background", "OpenAI, valued at $300 billion, unveils new reasoning model", ""),
     ("en", "background", "OpenAI launches Sora app in Canada",

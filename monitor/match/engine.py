@@ -60,6 +60,9 @@ _CLAUSE_WORD = (r"(?:to|para|pour|afin|um|zu|per|om|te|as|while|amid|after|again
 _LINK = re.compile(r"(?:[\s\-]+(?!" + _CLAUSE_WORD + r")[^\s,;:]+){0,2}?[\s\-]*(?<![a-z])(?:of|for|in|into|at|d'|de|du|des|di|"
                    r"del|della|dei|dell'|da|do|dos|das|von|van|der|fur|bei|en|dans|na|no|em|nella|nel|aan|a|au|aux|"
                    r"pour|per|par)(?:\s+(?:the|la|le|les|l'|el|il|lo|a|o|der|die|das|den|het|de))?[\s']*|'?")
+# between a money word that opens a sentence and the entity: a headline's label ("Börsengang: OpenAI")
+# or a noun in apposition ("Jaaromzet OpenAI stijgt")
+_LABEL_GAP = re.compile(r" ?: ?| ")
 # Another noun takes over as the subject between the entity and the money word ("OpenAI alumni's startup raises").
 # Whole words only: searched without a look-behind (which would make the engine try every position) and
 # the letter before checked in _other_subject.
@@ -358,6 +361,9 @@ def _anchored(s: Sentence, cue: Cue) -> bool:
             if other is not None and not any(h[2].role == "ref" and h[0] <= other < h[1] for h in s.hits):
                 continue
             return True
+        if m.start >= cue.end and _LABEL_GAP.fullmatch(f, cue.end, m.start) and not f[s.start:cue.start].strip():
+            # the money word opens the sentence as its label: "Börsengang: OpenAI …", "Jaaromzet OpenAI stijgt"
+            return True
         if m.start >= cue.end and m.start - cue.end <= 70 and not cue.term.text.endswith(" from"):
             # "invest $10 billion in OpenAI": read the link after the amount
             gap = max([cue.end] + [a.end for a in s.amounts if cue.end <= a.start and a.end <= m.start])
@@ -528,7 +534,11 @@ def _read_other_news(an: Analysis, topic: Topic) -> None:
         return
     known = an.title_other
     for i, s in enumerate(an.title):
-        s.other = known[i] if known is not None else topic.compiled.other.finditer(s.text[s.start:s.end])
+        found = known[i] if known is not None else topic.compiled.other.finditer(s.text[s.start:s.end])
+        if found and s.cues:   # a word inside a money phrase is not other news ("introduction en bourse")
+            found = [h for h in found if not any(c.start <= s.start + h[0] and s.start + h[1] <= c.end
+                                                 for c in s.cues)]
+        s.other = found
 
 
 def _decide(an: Analysis, topic: Topic) -> None:

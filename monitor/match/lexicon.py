@@ -143,8 +143,10 @@ CUES: dict[str, dict[str, list[str]]] = {
         "share_sale": [
             "anteilsplatzierung", "aktienverkauf", "anteilsverkauf", "mitarbeiteraktien", "aktien verkaufen",
             "anteile verkaufen", "übernahmeangebot", "rückkaufangebot",
-            r"re:(?<![a-z])(?:aktien|anteile)(?: [\w-]+){0,5}? (?:verkaufen|veraussern|abgeben|zu verkaufen)(?![a-z])",
-            r"re:(?<![a-z])(?:verkaufen|verkauft|veraussern|veraussert) (?:[\w-]+ ){0,4}?(?:aktien|anteile)(?![a-z])",
+            r"re:(?<![a-z])(?:aktien|anteile)(?: [\w'$€£¥.,-]+){0,6}? (?:verkaufen|veraussern|abgeben|zu verkaufen)"
+            r"(?![a-z])",
+            r"re:(?<![a-z])(?:verkaufen|verkauft|veraussern|veraussert) (?:[\w'$€£¥.,-]+ ){0,5}?(?:aktien|anteile)"
+            r"(?![a-z])",
         ],
         "credit": ["kreditlinie", "kreditrahmen", "kredit", "kredite", "schulden", "darlehen", "anleihe"],
         "ipo": ["börsengang", "an die börse", "ipo", "börsennotierung"],
@@ -157,7 +159,8 @@ CUES: dict[str, dict[str, list[str]]] = {
         "loss": [
             "verlust", "verluste", "*verlust*", "liquidität", "barmittel", "verliert $", "verlor $", "verlieren $",
             "defizit", "miese", "gewinn",
-            "profitabel", "cash burn", "verbrennt $", "verbrannt",
+            "profitabel", "cash burn", "verbrennt $", "verbrennen $", "verbrannt", "verliert geld",
+            "verlieren geld", "geld verlieren", "geld verbrennen",
         ],
     },
     "es": {
@@ -173,7 +176,7 @@ CUES: dict[str, dict[str, list[str]]] = {
         ],
         "share_sale": [
             "venta de acciones", "vender acciones", "acciones de empleados", "oferta pública", "opa",
-            r"re:(?<![a-z])(?:vender|venderan|venden|vende|vendieron|ceder|traspasar) (?:[\w'-]+ ){0,5}?"
+            r"re:(?<![a-z])(?:vender|venderan|venden|vende|vendieron|ceder|traspasar) (?:[\w'$€£¥.,-]+ ){0,6}?"
             r"(?:acciones|titulos|participaciones)(?![a-z])",
             "mercado secundario",
         ],
@@ -188,7 +191,8 @@ CUES: dict[str, dict[str, list[str]]] = {
         "loss": [
             "pérdidas", "pérdida", "pierde $", "perderá $", "perdió $", "perdio $", "ha perdido $", "perdería",
             "números rojos", "déficit",
-            "beneficios", "rentable", "rentabilidad", "quema $", "quemará",
+            "beneficios", "rentable", "rentabilidad", "quema $", "quemará", "quemar $", "quemaría $",
+            "quema de caja", "consumo de caja", "quema de efectivo", "pierde dinero", "perdiendo dinero",
         ],
     },
     "it": {
@@ -199,14 +203,15 @@ CUES: dict[str, dict[str, list[str]]] = {
         ],
         "valuation": ["valutazione", "valutata", "valutato", "valuta", "vale $", "varrebbe", "più valutata"],
         "share_sale": ["cessione di azioni", "vendita di azioni", "ceduto azioni", "azioni dei dipendenti", "opa",
-                       r"re:(?<![a-z])(?:vendere|venderanno|vendono|vende|cedere|cederanno) (?:[\w'-]+ ){0,5}?"
+                       r"re:(?<![a-z])(?:vendere|venderanno|vendono|vende|cedere|cederanno) (?:[\w'$€£¥.,-]+ ){0,6}?"
                        r"(?:azioni|quote|titoli)(?![a-z])"],
         "credit": ["linea di credito", "credito", "debito", "prestito"],
         "ipo": ["quotazione", "ipo", "sbarco in borsa"],
         "revenue": ["ricavi", "fatturato", "entrate", "vendite", "ricavi annualizzati", "crescita", "incassa $",
                     "incassato $", "genera $", "fattura $", "guadagna $"],
         "loss": [
-            "perdita", "perdite", "perde $", "perso $", "perderà $", "bruciato $", "brucia $", "in rosso", "utile",
+            "perdita", "perdite", "perde $", "perso $", "perderà $", "bruciato $", "brucia $", "bruciare $",
+            "brucerà $", "consumo di cassa", "perde soldi", "perdendo soldi", "perde denaro", "in rosso", "utile",
             "utili",
             "redditizia", "redditività",
         ],
@@ -220,14 +225,15 @@ CUES: dict[str, dict[str, list[str]]] = {
         "valuation": ["avaliação", "avaliada", "avaliado", "avalia", "avaliaria", "vale $", "valer $",
         "passa a valer", "valorização"],
         "share_sale": ["venda de ações", "vender ações", "ações de funcionários", "oferta pública",
-        "mercado secundário", r"re:(?<![a-z])(?:vender|venderao|vendem|vende|ceder) (?:[\w'-]+ ){0,5}?"
+        "mercado secundário", r"re:(?<![a-z])(?:vender|venderao|vendem|vende|ceder) (?:[\w'$€£¥.,-]+ ){0,6}?"
                               r"(?:acoes|participacoes)(?![a-z])"],
         "credit": ["linha de crédito", "crédito rotativo", "crédito", "dívida", "empréstimo"],
         "ipo": ["abertura de capital", "ipo", "entrada na bolsa", "oferta pública inicial"],
         "revenue": ["receita", "receitas", "faturamento", "vendas", "receita anualizada", "crescimento", "fatura $",
                     "faturou $", "gera $", "gerou $", "ganha $", "arrecada $"],
         "loss": ["prejuízo", "prejuízos", "perdas", "perda", "perde $", "perdeu $", "perderá $", "queima $", "lucro",
-        "lucrativa"],
+        "lucrativa", "queimar $", "queimará $", "queimou $", "queima de caixa", "consumo de caixa", "perde dinheiro",
+        "perdendo dinheiro"],
     },
     "nl": {
         "funding": [
@@ -238,12 +244,13 @@ CUES: dict[str, dict[str, list[str]]] = {
         ],
         "valuation": ["waardering", "gewaardeerd", "waard", "waarde van $"],
         "share_sale": ["aandelenverkoop", "verkoop van aandelen", "werknemersaandelen",
-                       r"re:(?<![a-z])aandelen (?:[\w'-]+ ){0,4}?(?:verkopen|verkocht|van de hand doen)(?![a-z])",
-                       r"re:(?<![a-z])(?:verkopen|verkoopt|verkocht) (?:[\w'-]+ ){0,4}?aandelen(?![a-z])"],
+                       r"re:(?<![a-z])aandelen (?:[\w'$€£¥.,-]+ ){0,5}?(?:verkopen|verkocht|van de hand doen)(?![a-z])",
+                       r"re:(?<![a-z])(?:verkopen|verkoopt|verkocht) (?:[\w'$€£¥.,-]+ ){0,5}?aandelen(?![a-z])"],
         "credit": ["kredietlijn", "krediet", "schuld", "lening"],
         "ipo": ["beursgang", "naar de beurs", "ipo"],
         "revenue": ["omzet", "*omzet", "inkomsten", "jaaromzet", "opbrengsten", "groei", "verdient $", "haalt $ binnen"],
-        "loss": ["verlies", "verliezen", "*verlies", "verliest $", "verloor $", "winst", "winstgevend"],
+        "loss": ["verlies", "verliezen", "*verlies", "verliest $", "verloor $", "winst", "winstgevend",
+                 "verbrandt $", "verbranden $", "verliest geld", "geld verliezen"],
     },
     "ja": {
         "funding": [
@@ -257,7 +264,8 @@ CUES: dict[str, dict[str, list[str]]] = {
         "credit": ["融資枠", "与信枠", "クレジットライン", "借り入れ", "社債"],
         "ipo": ["上場", "ipo", "新規株式公開"],
         "revenue": ["売上高", "売上", "収益", "収入", "年換算", "営業収益"],
-        "loss": ["赤字", "損失", "純損失", "黒字", "最終損益", "利益", "手元資金"],
+        "loss": ["赤字", "損失", "純損失", "黒字", "最終損益", "利益", "手元資金", "資金を燃焼", "資金燃焼", "現金燃焼",
+                 "キャッシュバーン", "キャッシュを燃焼"],
     },
     "zh": {
         "funding": ["融资", "募资", "筹资", "筹集", "注资", "投资", "领投", "跟投", "新一轮", "轮融资", "融资轮"],
@@ -372,7 +380,7 @@ NOT_SUBJECT_AFTER: list[str] = [
     "前员工", "前高管", "前研究员", "前首席", "前员工创立", "元社員", "元幹部", "元研究者", "幹部", "社員", "研究者",
     "出身者", "の元", "的前",   # "OpenAIの元幹部", "OpenAI的前高管": its former people
     "最主要的竞争对手", "的竞争对手", "竞争对手", "的对手", "对手", "のライバル", "に対抗", "出身", "元幹部",
-    "-style", " style", " killer",
+    "-style", " style", " killer", "-linked", "-related", "-exposed", "-adjacent", "-tied",
     "を追う", "を追い", "を猛追", "に迫る", "に迫り", "に挑む", "に挑み", "に並ぶ", "に次ぐ", "を上回", "を超え", "超え",
     "首席", "联合创始人", "创始人", "前cto", "高管创立", "员工创立",
     r"re:'s (?:\w+ ){0,2}(?:rivals?|competitors?|challengers?|former|ex-)(?![a-z])",
