@@ -24,6 +24,7 @@ from monitor.stories import (
     same_story,
     story_features,
 )
+from monitor.stories.lexicon import status_in
 from monitor.stories.money import close_amounts, extract_figures
 from monitor.stories.text import fold
 from monitor.types import Article, Event, Match
@@ -357,3 +358,46 @@ def test_gram_sets_are_word_trigrams_plus_cjk_bigrams(text):
     if words and len(joined) > 2:
         expected.update(joined[i:i + 3] for i in range(len(joined) - 2))
     assert grams.__wrapped__(text) == frozenset(expected)
+
+
+# ---- talks vs done beyond English, and figures that cannot contradict each other ------------------
+
+@pytest.mark.parametrize(("text", "status"), [
+    ("OpenAI ultima una ronda de 40.000 millones de dólares", "talks"),      # finalizing: not yet closed
+    ("OpenAI cierra su última ronda de 40.000 millones", "done"),            # "última" = latest
+    ("オープンAI、400億ドル調達へ", "talks"),                                 # "…へ": on its way
+    ("オープンAI、ソフトバンクと出資受け入れで最終調整", "talks"),
+    ("OpenAI即将完成400亿美元融资", "talks"),                                 # about to complete
+    ("OpenAI完成400亿美元融资", "done"),
+    ("OpenAI, la valutazione salirebbe a 300 miliardi", "talks"),            # Italian conditional
+    ("OpenAI está a punto de cerrar la ronda", "talks"),
+    ("OpenAI est sur le point de boucler sa levée", "talks"),
+])
+def test_status_in_other_languages(text: str, status: str) -> None:
+    assert status_in(fold(text)) == status
+
+
+ROUND_CLOSED = art("OpenAI closes $40 billion round led by SoftBank", "", when="2025-03-31T22:00:00+00:00")
+
+
+@pytest.mark.parametrize("talks", [
+    art("OpenAI即将完成由软银领投的400亿美元融资", "", when="2025-03-27T02:00:00+00:00", lang="zh"),
+    art("オープンAI、ソフトバンク主導で400億ドル調達へ　最終調整", "", when="2025-03-27T03:00:00+00:00", lang="ja"),
+    art("OpenAI ultima una ronda de 40.000 millones liderada por SoftBank", "", when="2025-03-27T08:00:00+00:00",
+        lang="es"),
+])
+def test_talks_in_other_languages_stay_apart_from_the_close(talks: Article) -> None:
+    verdict = explain(feat(talks), feat(ROUND_CLOSED))
+    assert not verdict.same and verdict.rule == "talks vs done deal"
+
+
+def test_an_amount_and_a_valuation_do_not_contradict_each_other() -> None:
+    # one report leads with the amount raised, the other with the valuation it set: no figure
+    # of one can be compared with the other's, so "different figures" (a hard no) does not apply
+    raised = art("OpenAI raises $40 billion from SoftBank-led investors", "", when="2025-03-31T22:00:00+00:00")
+    valued = art("OpenAI's valuation reaches $300 billion", "", when="2025-04-01T06:00:00+00:00")
+    verdict = explain(feat(raised), feat(valued))
+    assert verdict.rule != "different figures" and not verdict.hard
+    # two amounts raised that differ still contradict each other
+    other = art("OpenAI raises $6.6 billion from Thrive-led investors", "", when="2025-04-01T06:00:00+00:00")
+    assert explain(feat(raised), feat(other)).rule == "different figures"

@@ -238,7 +238,15 @@ def _compare_figures(pa: Prepared, pb: Prepared) -> str:
     if not pa.lead or not pb.lead:
         return "none"
     found = _lead_found(pa, pb) + _lead_found(pb, pa)
+    if not found and not (_comparable(pa.lead, pb.figures) or _comparable(pb.lead, pa.figures)):
+        return "none"   # the amount raised on one side, only the valuation on the other: not a contradiction
     return ("conflict", "partial", "match")[found]
+
+
+def _comparable(lead: tuple[_Num, ...], figures: tuple[_Num, ...]) -> bool:
+    """Could a figure of ``figures`` state the same thing as one of ``lead`` (an amount is never
+    compared with a valuation)?"""
+    return any(not ({x[2], y[2]} == {"v", "a"}) for x in lead for y in figures)
 
 
 def _lead_found(pa: Prepared, pb: Prepared) -> bool:

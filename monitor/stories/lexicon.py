@@ -81,8 +81,16 @@ _TALKS = _rx(
     r"|serait|pourrait|voudrait|viserait|s'apprete|en passe de|verhand\w*|gesprach\w*|erwag\w*|lotet|sondiert"
     r"|strebt|anstreben|konnte|im gesprach|conversaciones|negocia\w*|busca\w*|estudia|planea"
     r"|sondea|podria|estaria|prepara|conversas|estuda|planeja|podera|poderia|estara|trattativ\w*|negozia\w*"
-    r"|colloqui|potrebbe|starebbe|onderhandel\w*|in gesprek|gesprekken|overweegt|zou",
-    r"洽谈|洽談|谈判|談判|商谈|商談|磋商|寻求|尋求|拟|擬|或将|或將|有望|考虑|考慮|協議中|交渉|検討|調整中|模索|計画")
+    r"|colloqui|potrebbe|starebbe|onderhandel\w*|in gesprek|gesprekken|overweegt|zou"
+    # about to close, and conditionals that give rumoured terms ("valoraría", "sarebbe", "varrebbe")
+    r"|ultiman? (?:una|un|la|el|los|las|su|sus)|a punto de|prestes a|sul punto di|in procinto di"
+    r"|sur le point de|kurz vor|staat op het punt"
+    r"|valoraria\w*|recaudaria\w*|alcanzaria\w*|avaliaria\w*|captaria\w*|valoriserait|leverait|atteindrait"
+    r"|\w+rebbe(?:ro)?",
+    r"洽谈|洽談|谈判|談判|商谈|商談|磋商|寻求|尋求|拟|擬|或将|或將|有望|考虑|考慮|協議中|交渉|検討|調整中|模索|計画"
+    # "即将完成" is about to be done; "調達へ" / "最終調整" are a deal on its way, not done (written as
+    # text.fold leaves them: traditional characters, also in Japanese, become simplified ones)
+    r"|即将|预计|计划|最終調整|見通し|方針|(?:調达|出资|投资|上场|売却|増资|融资|买収)へ")
 _DONE = _rx(
     r"closes|closed|completes|completed|raised|raises|has raised|secures|secured|seals|sealed|nets|netted|hauls"
     r"|wraps|books|lands|landed|gets|got|receives"
