@@ -51,6 +51,47 @@ def test_amount_formats(text: str, value: float, currency: str) -> None:
     assert found[0][1] == currency
 
 
+# issue 4: halves written in words, hyphenated figures; "billion" after a German or French half word
+# is 10^12 (the matcher has no language: a plain "billion" stays 10^9)
+@pytest.mark.parametrize(("text", "value", "currency"), [
+    ("the lab wants half a trillion dollars for chips", 5e11, "USD"),
+    ("a half billion dollars", 5e8, "USD"),
+    ("a half-billion-dollar bet on robots", 5e8, "USD"),
+    ("the group plans a $250-billion buildout", 250e9, "USD"),
+    ("a 75-billion-dollar data-centre push", 75e9, "USD"),
+    ("a $1.2-trillion spending plan", 1.2e12, "USD"),
+    ("a $9-bn loan", 9e9, "USD"),
+    ("two-billion-dollar deal", 2e9, "USD"),
+    ("Rechenzentren für eine halbe Billion Dollar", 5e11, "USD"),
+    ("mit einer halben Billion Euro bewertet", 5e11, "EUR"),
+    ("eine 80-Milliarden-Euro-Offensive der Regierung", 80e9, "EUR"),
+    ("eine 12-Milliarden-Runde", 12e9, None),
+    ("centros de datos por medio billón de dólares", 5e11, "USD"),
+    ("un piano da mezzo trilione di dollari", 5e11, "USD"),
+    ("un fondo da due trilioni di dollari", 2e12, "USD"),
+    ("um plano de meio trilhão de dólares", 5e11, "USD"),
+    ("capta meio bilhão de reais", 5e8, "BRL"),
+    ("recebe um bilhão de dólares", 1e9, "USD"),
+    ("un plan d'un demi-billion de dollars", 5e11, "USD"),
+    ("lève un demi-milliard d'euros", 5e8, "EUR"),
+    ("haalt een half miljard euro op", 5e8, "EUR"),
+])
+def test_amounts_in_halves_and_hyphenated(text: str, value: float, currency: str | None) -> None:
+    assert amounts(text) == [(pytest.approx(value), currency)]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("in the second half billions of dollars moved", []),
+    ("a phase 2-b trial", []),
+    ("the 10-K filing", []),
+    ("a 3-year plan", []),
+    ("$4 billion-$6 billion", [(4e9, "USD"), (6e9, "USD")]),
+    ("it became a billion-dollar company", [(1e9, None)]),  # read as before: no currency from the adjective
+])
+def test_halves_and_hyphens_read_nothing_more(text: str, expected: list[tuple[float, str | None]]) -> None:
+    assert amounts(text) == [(pytest.approx(v), c) for v, c in expected]
+
+
 def test_scale_without_currency_is_kept_without_currency() -> None:
     assert amounts("ya vale 157.000 millones") == [(pytest.approx(157e9), None)]
 

@@ -212,6 +212,41 @@ def test_extract_figures(text: str, lang: str, values: list[float]) -> None:
     assert got == pytest.approx(values)
 
 
+# issue 4: halves written in words, and hyphenated figures; "billion" after a German or French half
+# word is 10^12 whatever the article's language tag
+@pytest.mark.parametrize(
+    ("text", "lang", "figures"),
+    [
+        ("the lab wants half a trillion dollars for chips", "en", [(5e11, "USD")]),
+        ("a half-billion-dollar bet on robots", "en", [(5e8, "USD")]),
+        ("the group plans a $250-billion buildout", "en", [(250e9, "USD")]),
+        ("a 75-billion-dollar data-centre push", "en", [(75e9, "USD")]),
+        ("a $1.2-trillion spending plan", "en", [(1.2e12, "USD")]),
+        ("Rechenzentren für eine halbe Billion Dollar", "de", [(5e11, "USD")]),
+        ("Rechenzentren für eine halbe Billion Dollar", None, [(5e11, "USD")]),
+        ("mit einer halben Billion Euro bewertet", "de", [(5e11, "EUR")]),
+        ("eine 80-Milliarden-Euro-Offensive der Regierung", "de", [(80e9, "EUR")]),
+        ("sie holt 3 Milliarden Dollar, danach folgt eine 12-Milliarden-Runde", "de", [(3e9, "USD"), (12e9, "USD")]),
+        ("centros de datos por medio billón de dólares", "es", [(5e11, "USD")]),
+        ("un piano da mezzo trilione di dollari", "it", [(5e11, "USD")]),
+        ("un fondo da due trilioni di dollari", "it", [(2e12, "USD")]),
+        ("um plano de meio trilhão de dólares", "pt", [(5e11, "USD")]),
+        ("capta meio bilhão de dólares", "pt", [(5e8, "USD")]),
+        ("un plan d'un demi-billion de dollars", "fr", [(5e11, "USD")]),
+        ("lève un demi-milliard d'euros", "fr", [(5e8, "EUR")]),
+        ("haalt een half miljard euro op", "nl", [(5e8, "EUR")]),
+        # not figures, or no more than before
+        ("in the second half billions of dollars moved", "en", []),
+        ("a phase 2-b trial and $3 billion in sales", "en", [(3e9, "USD")]),
+        ("$4 billion-$6 billion", "en", [(4e9, "USD"), (6e9, "USD")]),
+        ("it became a billion-dollar company", "en", []),
+    ],
+)
+def test_extract_figures_halves_and_hyphens(text: str, lang: str | None, figures: list[tuple[float, str]]) -> None:
+    got = [(f.value, f.currency) for f in extract_figures(fold(text), lang)]
+    assert got == [(pytest.approx(v), c) for v, c in figures]
+
+
 def test_close_amounts_rounding_rules() -> None:
     assert close_amounts(80e9, "USD", 86e9, "USD")          # round figure vs precise: rounding
     assert not close_amounts(150e9, "USD", 157e9, "USD")    # two precise figures 5% apart: different

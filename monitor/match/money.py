@@ -33,6 +33,7 @@ _SCALES: dict[str, float] = {
     # 10^12
     "trillions": 1e12, "trillion": 1e12, "trilhoes": 1e12, "trilhao": 1e12, "billones": 1e12, "billon": 1e12,
     "billionen": 1e12, "biljoen": 1e12, "biljoenen": 1e12, "bilioni": 1e12, "tn": 1e12, "tln": 1e12,
+    "trilioni": 1e12, "trilione": 1e12,  # Italian press: the English trillion (strictly 10^18, never money)
     "万亿": 1e12, "兆": 1e12,
     # 10^9
     "mil millones": 1e9, "mil milhoes": 1e9, "mil milioni": 1e9, "miliardi": 1e9, "miliardo": 1e9,
@@ -84,7 +85,15 @@ _NUMBER_WORDS: dict[str, float] = {
     "otto": 8, "nove": 9, "dieci": 10, "dois": 2, "duas": 2, "quatro": 4, "oito": 8, "dez": 10,
     "twee": 2, "drie": 3, "vijf": 5, "zes": 6, "zeven": 7, "negen": 9, "tien": 10, "twenty": 20,
     "hundred": 100, "hundreds": 100, "cent": 100, "hundert": 100, "cien": 100, "cento": 100,
+    # halves, before a singular scale word: "a half billion", "eine halbe Billion", "medio billon",
+    # "mezzo miliardo", "meio bilhao", "un demi-milliard", "een half miljard" ("half a trillion": see _amount)
+    "half": 0.5, "halbe": 0.5, "halben": 0.5, "medio": 0.5, "mezzo": 0.5, "meio": 0.5, "demi": 0.5,
 }
+_SINGULAR_SCALES = frozenset({"trillion", "billion", "million", "milliard", "milliarde", "billon", "millon",
+                              "trilhao", "bilhao", "milhao", "trilione", "miliardo", "milione", "biljoen",
+                              "miljard", "miljoen"})
+# half words of long-scale languages only: the "billion" after them is 10^12 ("eine halbe Billion")
+_LONG_SCALE_HALVES = frozenset({"halbe", "halben", "demi"})
 
 _NUM = r"(?:\d{1,3}(?:[ .,']\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?)(?!\d)"
 _CUR_AFTER = (
@@ -100,7 +109,8 @@ _SYMBOL_CUR = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR"}
 _PREFIXED_DOLLAR = {"r": "BRL", "c": "CAD", "a": "AUD", "s": "USD", "hk": "HKD", "nt": "TWD"}
 
 # Number words: "zehn milliarden dollar", "un billon de dolares" (run only when a scale word is present)
-_WORD_RE = re.compile(rf"(?P<w6>{_WORDNUM})\s(?P<s6>{_LONG_SCALE})(?:\s?(?P<c6>{_CUR_AFTER})(?![a-z]))?")
+# or joined by hyphens: "a half-billion-dollar deal", "un demi-milliard"
+_WORD_RE = re.compile(rf"(?P<w6>{_WORDNUM})[\s-](?P<s6>{_LONG_SCALE})(?:(?:\s?|-(?=[a-z]))(?P<c6>{_CUR_AFTER})(?![a-z]))?")
 _VAGUE_RE = re.compile(  # run on " " + text: the leading non-letter replaces a look-behind
     r"[^a-z](?:multi-?billion|multi-?million|multimilliard\w*|milliarden-|"
     r"(?:several|multiple|many|tens of|hundreds of|a few|plusieurs|des|quelques|dizaines de|centaines de|"
@@ -112,7 +122,7 @@ _VAGUE_RE = re.compile(  # run on " " + text: the leading non-letter replaces a 
     r"(?:billions|trillions|milliards|milliarden|miliardi|bilhoes|miljarden|miles de millones)(?![a-z])|"
     r"数十亿|数百亿|数千亿|数十億|数百億|数千億|巨额|巨額)"
 )
-_SCALE_WORD = re.compile(r"illion|illiar|illon|ilhoe|iljard|iliard|trilh|billon|mil mil")
+_SCALE_WORD = re.compile(r"illion|illiar|illon|ilhoe|iljard|iliard|trilh|billon|mil mil|rilion|bilion|bilhao")
 _VAGUE_HINT = re.compile(r"illion|illiar|iliardi|ilhoes|iljard|millones|数|巨|multi")
 
 
@@ -144,7 +154,9 @@ def parse_number(s: str) -> float | None:
 
 
 _NUM_RE = re.compile(_NUM)
-_SCALE_TOK = re.compile(r" ?(mil (?:millones|milhoes|milioni)|[a-z]+\.?|万亿|百万|[亿万兆千])")
+# a hyphen joins a number and a scale word of three letters or more, or bn/mn/tn ("$100-billion",
+# "100-milliarden-dollar-investition", "$5-bn"), never a letter ("phase 2-b")
+_SCALE_TOK = re.compile(r"(?: |-(?=[a-z]{3}|[bmt]n(?![a-z])))?(mil (?:millones|milhoes|milioni)|[a-z]+\.?|万亿|百万|[亿万兆千])")
 # _NUM_RE then _SCALE_TOK in one match: group 1 is the number, group 2 the word after it (the
 # optional group comes last, so the number is the one _NUM_RE alone would read)
 _NUM_TOK = re.compile(f"({_NUM})(?:{_SCALE_TOK.pattern})?")
@@ -175,6 +187,7 @@ _SCALE_STARTS = ("tri", "bil", "mil", "mrd.", "mio.", "thousand", "tausend", "du
 assert all(s.startswith(_SCALE_STARTS) for s in _LATIN_SCALES if len(s) > 3)
 _SPACE_BEFORE_SCALE = re.compile(" (?=" + "|".join(map(re.escape, _SCALE_STARTS)) + ")(?<=[a-z] )")
 _WS_BEFORE_SCALE = re.compile(r"\s(?=" + "|".join(map(re.escape, _SCALE_STARTS)) + r")(?<=[a-z]\s)")  # tabs etc.
+_HYPHEN_BEFORE_SCALE = re.compile("-(?=" + "|".join(map(re.escape, _SCALE_STARTS)) + ")(?<=[a-z]-)")
 # The letters just before it, when they are a whole word of at most 8 letters (the longest number word)
 _WORD_BEFORE = re.compile(r"(?<![a-z])[a-z]{1,8}\Z")
 assert all(w.isascii() and w.isalpha() and w.islower() and len(w) <= 8 for w in _NUMBER_WORDS)
@@ -256,15 +269,20 @@ def extract_amounts_fields(first: str, second: str, sep: str = " | ") -> tuple[l
 def _word_amounts(f: str) -> list[re.Match[str]]:
     """``list(_WORD_RE.finditer(f))``, tried only where a match can start.
 
-    A match is a number word, one space and a long scale word, and number words are letters only:
-    so it starts where the whole word before a space-and-scale-word is a number word. Trying just
-    there, left to right and never inside a previous match, finds the same matches.
+    A match is a number word, one space or hyphen and a long scale word, and number words are
+    letters only: so it starts where the whole word before a space-or-hyphen-and-scale-word is a
+    number word. Trying just there, left to right and never inside a previous match, finds the
+    same matches.
     """
     out: list[re.Match[str]] = []
     pos = 0
     spaces = _SPACE_BEFORE_SCALE if printable(f) else _WS_BEFORE_SCALE  # printable: " " is the only space
-    for sp in spaces.finditer(f):
-        q = sp.start()
+    gaps = [sp.start() for sp in spaces.finditer(f)]
+    if "-" in f:
+        hyphens = [h.start() for h in _HYPHEN_BEFORE_SCALE.finditer(f)]
+        if hyphens:
+            gaps = sorted(gaps + hyphens)
+    for q in gaps:
         w = _WORD_BEFORE.search(f, max(0, q - 8), q)
         if w is None or w.start() < pos or w.group() not in _NUMBER_WORDS:
             continue
@@ -276,14 +294,26 @@ def _word_amounts(f: str) -> list[re.Match[str]]:
 
 
 def _amount(m: re.Match[str], folded: str, offset: int = 0) -> Amount | None:
-    """An amount written with a number word: "zehn milliarden dollar", "un billon de dolares"."""
-    num = _NUMBER_WORDS.get(m.group("w6"))
-    scale = _SCALES.get(m.group("s6").strip())
+    """An amount written with a number word: "zehn milliarden dollar", "un billon de dolares",
+    "half a trillion dollars", "eine halbe Billion Dollar" (10^12: "halbe" is German)."""
+    word, scale_word = m.group("w6"), m.group("s6").strip()
+    num = _NUMBER_WORDS.get(word)
+    scale = _SCALES.get(scale_word)
     if num is None or scale is None:
         return None
+    if num == 0.5 and scale_word not in _SINGULAR_SCALES:
+        return None  # "the second half billions were..." is no amount
+    if word in _LONG_SCALE_HALVES and scale_word == "billion":
+        scale = 1e12
     cur = m.group("c6")
+    start, end = m.start(), m.end()
+    if word == "a":
+        if folded.endswith("half ", 0, start) and (start == 5 or not folded[start - 6].isalpha()):
+            num, start = 0.5, start - 5  # "half a trillion"
+        elif cur is not None and folded[m.start("c6") - 1] == "-":
+            cur, end = None, m.end("s6")  # "a billion-dollar company": a manner of speaking, read as before
     currency = _currency_code(_strip_prep(cur)) if cur else None
-    return Amount(num * scale, currency, m.start() + offset, m.end() + offset, m.group(0).strip())
+    return Amount(num * scale, currency, start + offset, end + offset, folded[start:end].strip())
 
 
 _PREFIX_ENDS = frozenset(p[-1] for p in _PREFIXED_DOLLAR)
@@ -326,6 +356,8 @@ def _read_amount(f: str, st: int, offset: int = 0) -> Amount | None:
             currency, end = "USD", end + 1
         else:
             cm = _CUR_TOK.match(f, end)
+            if cm is None and scale > 1.0 and f.startswith("-", end) and "a" <= f[end + 1:end + 2] <= "z":
+                cm = _CUR_TOK.match(f, end + 1)  # "100-billion-dollar deal", "100-milliarden-dollar-investition"
             if cm is not None:
                 found = _CUR_WORDS.get(cm.group(1))
                 if found is not None:

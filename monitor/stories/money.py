@@ -70,11 +70,23 @@ _WORDS: dict[str, float] = {
     "due": 2, "tre": 3, "quattro": 4, "cinque": 5, "sei": 6, "sette": 7, "otto": 8, "dieci": 10,
     "venti": 20, "een": 1, "twee": 2, "drie": 3, "vijf": 5, "zes": 6, "zeven": 7, "negen": 9, "tien": 10,
     "twintig": 20,
+    # halves: "half a trillion", "a half-billion", "eine halbe Billion", "medio billon", "mezzo miliardo",
+    # "meio trilhao", "un demi-milliard", "een half miljard" (only before a singular scale word)
+    "half a": 0.5, "half": 0.5, "halbe": 0.5, "halben": 0.5, "medio": 0.5, "mezzo": 0.5, "meio": 0.5,
+    "demi": 0.5,
 }
+_HALVES = frozenset(w for w, v in _WORDS.items() if v == 0.5)
+# the singular scale words a half may come before ("half billions" is no figure)
+_SINGULAR_SCALES = frozenset({"trillion", "billion", "million", "milliard", "milliarde", "billon", "millon",
+                              "trilhao", "bilhao", "biliao", "milhao", "trilione", "miliardo", "milione",
+                              "biljoen", "miljard", "miljoen"})
+# words that give "billion" its long-scale meaning (10^12) whatever the article's language
+_LONG_SCALE_HALVES = frozenset({"halbe", "halben", "demi"})
 # Latin scale words, longest first; "billion" is 10^9 in English and 10^12 in most of Europe.
 _SCALES: list[tuple[str, float]] = sorted([
     ("mil millones", 1e9), ("mil milhoes", 1e9), ("mille milliards", 1e12), ("miles de millones", 1e9),
-    ("trillions", 1e12), ("trillion", 1e12), ("trilhoes", 1e12), ("trilhao", 1e12), ("billones", 1e12),
+    ("trillions", 1e12), ("trillion", 1e12), ("trilioni", 1e12), ("trilione", 1e12), ("trilhoes", 1e12),
+    ("trilhao", 1e12), ("billones", 1e12),
     ("billon", 1e12), ("billionen", 1e12), ("biljoen", 1e12), ("bilioes", 1e12), ("biliao", 1e12),
     ("tn", 1e12), ("trn", 1e12), ("tln", 1e12),
     ("billions", 1e9), ("billion", 1e9), ("bn", 1e9), ("bln", 1e9), ("milliards", 1e9), ("milliard", 1e9),
@@ -96,9 +108,9 @@ _POST_CUR = (r"(?:de |d'|di |of |en )?(?:us[- ]?)?(?:dollars?|dollari|dolares|do
 _LATIN = re.compile(
     rf"(?<![\w$€£¥₹])(?P<pre>{_PRE_CUR})?\s?"
     rf"(?P<num>{_NUM}|\b(?:{'|'.join(sorted(_WORDS, key=len, reverse=True))})\b)"
-    rf"(?:\s?(?P<scale>{'|'.join(re.escape(s) for s, _ in _SCALES)})\b\.?"
+    rf"(?:(?:(?P<hyphen>-)|\s)?(?P<scale>{'|'.join(re.escape(s) for s, _ in _SCALES)})\b\.?"
     rf"|\s?(?P<letter>[kmbt])\b)?"
-    rf"(?:\s?(?P<post>{_POST_CUR})(?![a-z]))?"
+    rf"(?:(?(scale)(?:\s|-(?=[a-z]))?|\s?)(?P<post>{_POST_CUR})(?![a-z]))?"
 )
 _CJK_CUR = {"美元": "USD", "美金": "USD", "ドル": "USD", "米ドル": "USD", "円": "JPY", "日元": "JPY",
             "日圆": "JPY", "欧元": "EUR", "ユーロ": "EUR", "人民币": "CNY", "元": "CNY", "英镑": "GBP",
@@ -245,6 +257,9 @@ def _with_role(folded: str, figs: list[Figure], k: int) -> Figure:
 def _latin_figure(m: re.Match[str], lang: str | None) -> tuple[int, int, float, str | None, bool] | None:
     num, scale, letter = m.group("num"), m.group("scale"), m.group("letter")
     pre, post = m.group("pre"), m.group("post")
+    end = m.end()
+    if num == "a" and post and m.string[m.start("post") - 1] == "-":
+        post, end = None, m.end("scale")  # "a billion-dollar company" is a manner of speaking
     is_word = num in _WORDS
     if is_word and not scale:
         return None
@@ -257,8 +272,12 @@ def _latin_figure(m: re.Match[str], lang: str | None) -> tuple[int, int, float, 
     if value is None:
         return None
     if scale:
+        if m.group("hyphen") and len(scale) < 3 and scale not in ("bn", "mn", "tn"):
+            return None  # "phase 2-bi", "10-md": a hyphen joins only a real scale word ("$100-billion")
+        if num in _HALVES and scale not in _SINGULAR_SCALES:
+            return None
         mult = _SCALE_VALUE[scale]
-        if scale in ("billion", "billions") and lang in _EURO_BILLION:
+        if scale in ("billion", "billions") and (lang in _EURO_BILLION or num in _LONG_SCALE_HALVES):
             mult = 1e12
         if scale == "mi" and not (pre or post):
             return None
@@ -274,7 +293,7 @@ def _latin_figure(m: re.Match[str], lang: str | None) -> tuple[int, int, float, 
         return None
     if not scale and not letter and cur and re.fullmatch(r"(?:19|20)\d\d", num):
         return None
-    return m.start(), m.end(), value, cur, cur is not None
+    return m.start(), end, value, cur, cur is not None
 
 
 def _cjk_figure(m: re.Match[str]) -> tuple[int, int, float, str | None, bool] | None:
