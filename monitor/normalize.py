@@ -140,6 +140,10 @@ TRACKING_PARAMS = frozenset({
     "referringsource", "embedded-checkout", "sref", "ncid", "spm", "_hsenc", "_hsmi", "hsctatracking",
     "oly_enc_id", "oly_anon_id", "vero_id", "rb_clickid", "ck_subscriber_id", "__twitter_impression",
     "mbid", "ceid", "leadsource", "traffic_source", "intcmp", "int_source",
+    # section and share tags of news sites: Bloomberg's section round (srnd=technology-vp), CNBC's
+    # share-bar source (__source=sharebar|twitter), FT's campaign tag, Nikkei's campaign id, the
+    # New York Times's gift-link code (the article is its path, the code only unlocks it)
+    "srnd", "__source", "ftcamp", "n_cid", "unlocked_article_code",
 })
 # Generic names that sites also use for tracking ("?src=rss", "?cid=nl", "?share=x") but that a
 # script may read to choose the article or its content ("article.php?cid=123"): dropped only where
@@ -148,6 +152,9 @@ TRACKING_PARAMS = frozenset({
 AMBIGUOUS_PARAMS = frozenset({
     "cid", "source", "src", "ref", "referrer", "via", "output", "outputtype", "partner", "mod", "rss",
     "share", "shared", "sh", "si", "oc", "cmp", "assettype", "feedtype", "feedname",
+    # FT gift links (accessToken=…&sharetype=gift) and CNBC's par=sharebar: generic names a page
+    # could read, so only where the path names the article (FT's /content/<uuid> does)
+    "accesstoken", "sharetype", "par",
 })
 _TRACKING_PREFIXES = ("utm_", "at_", "hsa_", "pk_", "mtm_", "wt.", "wt_", "ga_", "trk_")
 _DROP_HOST_PREFIXES = ("www.", "m.", "amp.", "mobile.")
@@ -184,6 +191,9 @@ _GENERIC_REDIRECT_PATH = re.compile(r"/(url|redirect|redir|l\.php|out|link|click
 _GENERIC_REDIRECT_PARAMS = ("url", "u", "q", "target", "dest", "destination", "redirect", "redirect_url",
                             "to", "link")
 _GOOGLE_NEWS_ARTICLE = re.compile(r"^/(?:rss/)?(?:articles|read)/([A-Za-z0-9_-]{8,})/?$")
+# Google AMP cache: <sub>.cdn.ampproject.org/<type>/[s/]<host>/<path>, type c (document), v (viewer),
+# i (image) or r (resource); "s/" when the origin is fetched over https, plain http without it
+_AMP_CACHE_PATH = re.compile(r"^/[cvir]/(s/)?([^/]+\.[^/]+(?:/.*)?)$")
 
 
 def safe_http_url(url: str | None) -> str | None:
@@ -211,7 +221,8 @@ def canonical_url(url: str | None) -> str | None:
     fragment, no trailing slash, no AMP path form (``/amp/``, ``/amp``, ``.amp.html``,
     ``amp_articleshow``), sorted query, normalised percent-escapes. Aggregator redirect links
     (``google.com/url?q=``, ``news.google.com/...?url=``, ``l.facebook.com/l.php?u=`` and the like)
-    become the canonical form of their target, decoded from the link itself, never fetched.
+    and Google AMP cache links (``<sub>.cdn.ampproject.org/c/s/<host>/<path>``) become the canonical
+    form of their target, decoded from the link itself, never fetched.
     Google News article ids that do not carry their target stay as
     ``https://news.google.com/articles/<id>`` (see :func:`is_opaque_aggregator_url`).
 
@@ -239,7 +250,8 @@ def canonical_url(url: str | None) -> str | None:
 def resolve_aggregator_url(url: str | None) -> str | None:
     """The target of an aggregator or redirect link when it is encoded in the link itself
     (query parameters such as Google's ``url=``/``q=``, Facebook's ``u=``, Yahoo's ``RU=`` path
-    field, or an old-style Google News article id that embeds the URL); else None.
+    field, the host and path after ``/c/s/`` of a Google AMP cache link, or an old-style Google
+    News article id that embeds the URL); else None.
     Never fetches and never raises.
     """
     if not url:
@@ -267,6 +279,11 @@ def resolve_aggregator_url(url: str | None) -> str | None:
             target = _as_http_target(params.get(name))
             if target:
                 return target
+    if bare == "cdn.ampproject.org" or bare.endswith(".cdn.ampproject.org"):
+        m = _AMP_CACHE_PATH.match(path)
+        if m:  # the publisher's own URL: its host and path follow the content type
+            scheme = "https" if m.group(1) else "http"
+            return _as_http_target(f"{scheme}://{m.group(2)}" + (f"?{parts.query}" if parts.query else ""))
     if bare.endswith("search.yahoo.com"):
         m = re.search(r"/RU=([^/]+)/", parts.path or "")
         if m:

@@ -62,6 +62,61 @@ def test_canonical_forms(url: str, expected: str) -> None:
     assert canonical_url(url) == expected
 
 
+# issue 4: Google AMP cache links name the publisher's own URL (host and path after the content type)
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://www-newsdesk-example-com.cdn.ampproject.org/c/s/www.newsdesk.example.com/2025/06/11/lab-sells-shares.html",
+         "https://newsdesk.example.com/2025/06/11/lab-sells-shares.html"),
+        ("https://www-newsdesk-example-com.cdn.ampproject.org/v/s/www.newsdesk.example.com/amp/2025/06/11/lab-sells-shares.html"
+         "?amp_js_v=0.1&usqp=mq331AQIKAE",
+         "https://newsdesk.example.com/2025/06/11/lab-sells-shares.html"),
+        ("https://www-newsdesk-example-com.cdn.ampproject.org/i/s/www.newsdesk.example.com/img/chart.png",
+         "https://newsdesk.example.com/img/chart.png"),
+        ("http://example-com.cdn.ampproject.org/c/example.com/news/lab-sells-shares.amp.html",   # http origin: no s/
+         "https://example.com/news/lab-sells-shares.html"),
+        ("https://cdn.ampproject.org/c/s/example.com/2025/06/11/lab-sells-shares/amp",
+         "https://example.com/2025/06/11/lab-sells-shares"),
+        ("https://example-com.cdn.ampproject.org/c/s/example.com/story?id=42&utm_source=amp",        # query kept
+         "https://example.com/story?id=42"),
+        # not a cache link of a document: kept as it is
+        ("https://example-com.cdn.ampproject.org/c/s/", "https://example-com.cdn.ampproject.org/c/s"),
+        ("https://example-com.cdn.ampproject.org/x/s/example.com/a", "https://example-com.cdn.ampproject.org/x/s/example.com/a"),
+        ("https://example-com.cdn.ampproject.org/c/s/localhost/a", "https://example-com.cdn.ampproject.org/c/s/localhost/a"),
+        ("https://ampproject.example.org/c/s/example.com/a", "https://ampproject.example.org/c/s/example.com/a"),
+    ],
+)
+def test_amp_cache_links_become_the_publisher_url(url: str, expected: str) -> None:
+    assert canonical_url(url) == expected
+
+
+# issue 4: section, share and campaign tags of news sites go; FT's gift-link parameters and CNBC's
+# "par" are generic names, dropped only where the path names the article
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://www.bloomberg.com/news/articles/2025-06-11/lab-sells-employee-shares?srnd=technology-vp",
+         "https://bloomberg.com/news/articles/2025-06-11/lab-sells-employee-shares"),
+        ("https://www.cnbc.com/2025/06/11/lab-sells-employee-shares.html?__source=sharebar%7Ctwitter&par=sharebar",
+         "https://cnbc.com/2025/06/11/lab-sells-employee-shares.html"),
+        ("https://www.ft.com/content/0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9?accessToken=zwAAAZtoken.MEQCIF&sharetype=gift"
+         "&ftcamp=crm/email/x",
+         "https://ft.com/content/0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9"),
+        ("https://www.ft.com/content/0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9?shareType=nongift",
+         "https://ft.com/content/0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9"),
+        ("https://asia.nikkei.com/Business/Technology/Lab-sells-employee-shares?n_cid=NARAN012",
+         "https://asia.nikkei.com/Business/Technology/Lab-sells-employee-shares"),
+        ("https://www.nytimes.com/2025/06/11/technology/lab-sells-shares.html?unlocked_article_code=1.abc&smid=url-share",
+         "https://nytimes.com/2025/06/11/technology/lab-sells-shares.html"),
+        # where a script reads its query, the generic names stay
+        ("https://example.com/view.php?par=12&accessToken=k&sharetype=a",
+         "https://example.com/view.php?accessToken=k&par=12&sharetype=a"),
+    ],
+)
+def test_news_site_tracking_parameters(url: str, expected: str) -> None:
+    assert canonical_url(url) == expected
+
+
 @pytest.mark.parametrize("url", [None, "", "ftp://example.com/x", "mailto:a@b.c", "not a url", "https://", "//x.y/z",
                                  "javascript:alert(1)", "https://[::1"])
 def test_not_http_is_none(url: str | None) -> None:
@@ -147,8 +202,9 @@ url_like = st.one_of(
         lambda scheme, host, path, query, frag: f"{scheme}://{host}/{path}?{query}#{frag}",
         st.sampled_from(["http", "https", "HTTPS", "ftp", ""]),
         st.sampled_from(["example.com", "www.m.example.com", "amp.x.org", "news.google.com", "google.com",
-                         "l.facebook.com", "[::1]", "xn--caf-dma.fr", "café.fr", "EXAMPLE.com.", "a:99999"]),
-        st.text(alphabet="abc/%.-_~é amp", max_size=30),
+                         "l.facebook.com", "[::1]", "xn--caf-dma.fr", "café.fr", "EXAMPLE.com.", "a:99999",
+                         "x-com.cdn.ampproject.org", "cdn.ampproject.org"]),
+        st.text(alphabet="abc/%.-_~é ampsvi", max_size=30),
         st.text(alphabet="abc=&%utm_fbclid:/.url", max_size=40),
         st.text(max_size=5),
     ),
@@ -161,3 +217,11 @@ def test_canonical_url_never_raises_and_is_idempotent(url: str) -> None:
     once = canonical_url(url)
     assert once is None or once.startswith("https://")
     assert canonical_url(once) == once if once is not None else True
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(["example.com", "www.m.example.com", "amp.x.org", "xn--caf-dma.fr", "café.fr", "EXAMPLE.com."]),
+       st.text(alphabet="abc/%.-_~éamp", max_size=30), st.sampled_from(["c/s", "v/s", "i/s", "c"]))
+def test_amp_cache_link_is_its_origin(host: str, path: str, kind: str) -> None:
+    origin = canonical_url(f"{'https' if kind.endswith('s') else 'http'}://{host}/{path}")
+    assert canonical_url(f"https://x-y.cdn.ampproject.org/{kind}/{host}/{path}") == origin
