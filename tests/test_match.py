@@ -125,6 +125,13 @@ POSITIVES = [
     ("it", "I dipendenti di OpenAI vendono 8 miliardi di dollari di azioni", ""),
     ("de", "OpenAI-Mitarbeiter verkaufen Aktien im Wert von 8 Mrd. Dollar", ""),
     ("nl", "Werknemers van OpenAI verkopen voor 8 miljard dollar aan aandelen", ""),
+    # margins are the company's own money; losing or going through an amount, in other forms
+    ("en", "OpenAI expects its gross margin to reach 65% by 2028", ""),
+    ("fr", "La marge brute d'OpenAI devrait atteindre 65 % en 2028", ""),
+    ("es", "OpenAI habría perdido 9.000 millones de dólares en seis meses", ""),
+    ("pt", "OpenAI teria perdido US$ 9 bilhões em seis meses", ""),
+    ("ja", "オープンAI、今後5年で800億ドルの資金を消費へ", ""),
+    ("en", "OpenAI will chew through $90 billion before turning a profit", ""),
     # a money word opening the headline as its label, or in apposition before the name
     ("de", "Börsengang: OpenAI bereitet Unterlagen vor", ""),
     ("fr", "Introduction en Bourse : OpenAI se prépare pour 2027", ""),
@@ -156,6 +163,9 @@ NEGATIVES = [
     ("en", "investment by", "OpenAI's startup fund backs legal AI firm Harvey in $300m round", ""),
     ("en", "pricing", "OpenAI cuts GPT-4o API prices by half", ""),
     ("en", "stock tips", "Five OpenAI-linked stocks to own before the IPO", ""),
+    ("en", "investment by", "OpenAI co-leads $30 million Series A in coding startup", ""),
+    ("en", "investment by", "OpenAI leads $60 million seed round in brain-interface startup", ""),
+    ("en", "investment by", "OpenAI participates in $200 million raise for robotics firm", ""),
     ("en", "stock tips", "OpenAI-related shares rally on funding chatter", ""),
     ("en", "pricing", "OpenAI launches ChatGPT Plus price tier at $20 a month", ""),
     ("en", "background", "OpenAI, valued at $300 billion, unveils new reasoning model", ""),

@@ -87,6 +87,9 @@ CUES: dict[str, dict[str, list[str]]] = {
             "unprofitable", "cash pile", "cash on hand", "cash reserves", "war chest", "liquidity", "profit",
             "profits", "profitable", "profitability", "break even",
             "cash-flow positive", "cash flow", "free cash flow", "deficit", "bleeding cash",
+            "gross margin", "gross margins", "operating margin", "operating margins", "profit margin",
+            "profit margins", "compute margin", "compute margins", "chew* through $", "go through $",
+            "goes through $", "going through $", "gone through $",
         ],
     },
     "fr": {
@@ -126,7 +129,7 @@ CUES: dict[str, dict[str, list[str]]] = {
             "pertes", "perte", "déficitaire", "déficit", "perd $", "perdu $", "perdra $", "perdrait $",
             "perdre de l'argent",
             "perd de l'argent", "brûlé $", "brûle $", "brûler", "trésorerie", "rentable", "rentabilité",
-            "bénéfice", "bénéfices", "dans le rouge",
+            "bénéfice", "bénéfices", "dans le rouge", "marge brute", "marge opérationnelle",
         ],
     },
     "de": {
@@ -159,8 +162,8 @@ CUES: dict[str, dict[str, list[str]]] = {
         "loss": [
             "verlust", "verluste", "*verlust*", "liquidität", "barmittel", "verliert $", "verlor $", "verlieren $",
             "defizit", "miese", "gewinn",
-            "profitabel", "cash burn", "verbrennt $", "verbrennen $", "verbrannt", "verliert geld",
-            "verlieren geld", "geld verlieren", "geld verbrennen",
+            "profitabel", "cash burn", "bruttomarge", "operative marge", "verbrennt $", "verbrennen $", "verbrannt",
+            "verliert geld", "verlieren geld", "geld verlieren", "geld verbrennen",
         ],
     },
     "es": {
@@ -193,6 +196,7 @@ CUES: dict[str, dict[str, list[str]]] = {
             "números rojos", "déficit",
             "beneficios", "rentable", "rentabilidad", "quema $", "quemará", "quemar $", "quemaría $",
             "quema de caja", "consumo de caja", "quema de efectivo", "pierde dinero", "perdiendo dinero",
+            "perdido $", "margen bruto", "margen operativo",
         ],
     },
     "it": {
@@ -212,6 +216,7 @@ CUES: dict[str, dict[str, list[str]]] = {
         "loss": [
             "perdita", "perdite", "perde $", "perso $", "perderà $", "bruciato $", "brucia $", "bruciare $",
             "brucerà $", "consumo di cassa", "perde soldi", "perdendo soldi", "perde denaro", "in rosso", "utile",
+            "margine lordo", "margine operativo",
             "utili",
             "redditizia", "redditività",
         ],
@@ -233,7 +238,7 @@ CUES: dict[str, dict[str, list[str]]] = {
                     "faturou $", "gera $", "gerou $", "ganha $", "arrecada $"],
         "loss": ["prejuízo", "prejuízos", "perdas", "perda", "perde $", "perdeu $", "perderá $", "queima $", "lucro",
         "lucrativa", "queimar $", "queimará $", "queimou $", "queima de caixa", "consumo de caixa", "perde dinheiro",
-        "perdendo dinheiro"],
+        "perdendo dinheiro", "perdido $", "margem bruta", "margem operacional"],
     },
     "nl": {
         "funding": [
@@ -250,7 +255,7 @@ CUES: dict[str, dict[str, list[str]]] = {
         "ipo": ["beursgang", "naar de beurs", "ipo"],
         "revenue": ["omzet", "*omzet", "inkomsten", "jaaromzet", "opbrengsten", "groei", "verdient $", "haalt $ binnen"],
         "loss": ["verlies", "verliezen", "*verlies", "verliest $", "verloor $", "winst", "winstgevend",
-                 "verbrandt $", "verbranden $", "verliest geld", "geld verliezen"],
+                 "verbrandt $", "verbranden $", "verliest geld", "geld verliezen", "brutomarge"],
     },
     "ja": {
         "funding": [
@@ -265,7 +270,8 @@ CUES: dict[str, dict[str, list[str]]] = {
         "ipo": ["上場", "ipo", "新規株式公開"],
         "revenue": ["売上高", "売上", "収益", "収入", "年換算", "営業収益"],
         "loss": ["赤字", "損失", "純損失", "黒字", "最終損益", "利益", "手元資金", "資金を燃焼", "資金燃焼", "現金燃焼",
-                 "キャッシュバーン", "キャッシュを燃焼"],
+                 "キャッシュバーン", "キャッシュを燃焼", "資金を消費", "現金を消費", "キャッシュを消費", "粗利益率",
+                 "営業利益率"],
     },
     "zh": {
         "funding": ["融资", "募资", "筹资", "筹集", "注资", "投资", "领投", "跟投", "新一轮", "轮融资", "融资轮"],
@@ -274,7 +280,7 @@ CUES: dict[str, dict[str, list[str]]] = {
         "credit": ["信贷额度", "授信", "贷款", "债务", "信贷"],
         "ipo": ["上市", "ipo", "首次公开募股"],
         "revenue": ["收入", "营收", "营业收入", "销售额", "年化收入", "年化营收", "年化"],
-        "loss": ["亏损", "净亏损", "现金消耗", "烧钱", "盈利", "利润", "现金储备"],
+        "loss": ["亏损", "净亏损", "现金消耗", "烧钱", "盈利", "利润", "现金储备", "毛利率", "营业利润率"],
     },
 }
 
@@ -380,6 +386,8 @@ NOT_SUBJECT_AFTER: list[str] = [
     "前员工", "前高管", "前研究员", "前首席", "前员工创立", "元社員", "元幹部", "元研究者", "幹部", "社員", "研究者",
     "出身者", "の元", "的前",   # "OpenAIの元幹部", "OpenAI的前高管": its former people
     "最主要的竞争对手", "的竞争对手", "竞争对手", "的对手", "对手", "のライバル", "に対抗", "出身", "元幹部",
+    " leads $", " led $", " leads a $", " led a $", " co-leads", " co-led", " participates in",
+    " participated in", " takes part in", " took part in",
     "-style", " style", " killer", "-linked", "-related", "-exposed", "-adjacent", "-tied",
     "を追う", "を追い", "を猛追", "に迫る", "に迫り", "に挑む", "に挑み", "に並ぶ", "に次ぐ", "を上回", "を超え", "超え",
     "首席", "联合创始人", "创始人", "前cto", "高管创立", "员工创立",
