@@ -20,13 +20,14 @@ from monitor.stories import (
     assign_story,
     cli_cluster_jsonl,
     cluster_items,
+    decide,
     explain,
     same_story,
     story_features,
 )
 from monitor.stories.lexicon import status_in
 from monitor.stories.money import close_amounts, extract_figures
-from monitor.stories.text import fold
+from monitor.stories.text import fold, strip_wire_tags
 from monitor.types import Article, Event, Match
 
 
@@ -436,3 +437,28 @@ def test_an_amount_and_a_valuation_do_not_contradict_each_other() -> None:
     # two amounts raised that differ still contradict each other
     other = art("OpenAI raises $6.6 billion from Thrive-led investors", "", when="2025-04-01T06:00:00+00:00")
     assert explain(feat(raised), feat(other)).rule == "different figures"
+
+
+@pytest.mark.parametrize(("text", "status"), [
+    ("Nvidia says its $100 billion OpenAI investment has not been finalized", "talks"),   # negated "done"
+    ("OpenAI soll mit 300 Milliarden Dollar bewertet werden", "talks"),                     # German hearsay
+])
+def test_status_reads_negation_and_hearsay(text: str, status: str) -> None:
+    assert status_in(fold(text)) == status
+
+
+@pytest.mark.parametrize("title", [
+    "オープンAI、企業価値1570億ドルに",          # folded to 企业価値 before it is read
+    "OpenAIの評価額は1570億ドル",
+    "Microsofts Anteil ist 157 Milliarden Dollar wert",
+])
+def test_valuations_in_japanese_and_german_word_order(title: str) -> None:
+    lead = decide._prepare(feat(art(title, "", when="2025-03-31T22:00:00+00:00"))).lead
+    assert [(round(v / 1e9), role) for v, _, role, _, _ in lead] == [(157, "v")]
+
+
+def test_a_headline_clause_with_a_figure_is_not_an_outlet_credit() -> None:
+    assert strip_wire_tags(fold("Microsoft erhält 27 Prozent an OpenAI – Anteil rund 135 Milliarden Dollar wert")) \
+        .endswith("135 milliarden dollar wert")
+    assert strip_wire_tags(fold("OpenAI raises $40 billion led by SoftBank - Reuters")) \
+        == "openai raises $40 billion led by softbank"

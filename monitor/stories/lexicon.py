@@ -84,7 +84,7 @@ _TALKS = _rx(
     r"|colloqui|potrebbe|starebbe|onderhandel\w*|in gesprek|gesprekken|overweegt|zou"
     # about to close, and conditionals that give rumoured terms ("valoraría", "sarebbe", "varrebbe")
     r"|ultiman? (?:una|un|la|el|los|las|su|sus)|a punto de|prestes a|sul punto di|in procinto di"
-    r"|sur le point de|kurz vor|staat op het punt"
+    r"|sur le point de|kurz vor|staat op het punt|not (?:yet |been |)finali[sz]ed|not (?:yet )?final|soll|sollen"
     r"|valoraria\w*|recaudaria\w*|alcanzaria\w*|avaliaria\w*|captaria\w*|valoriserait|leverait|atteindrait"
     r"|\w+rebbe(?:ro)?",
     r"洽谈|洽談|谈判|談判|商谈|商談|磋商|寻求|尋求|拟|擬|或将|或將|有望|考虑|考慮|協議中|交渉|検討|調整中|模索|計画"

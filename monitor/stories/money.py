@@ -229,10 +229,11 @@ def extract_figures(folded: str, lang: str | None = None, inherit: str | None = 
 _VAL_BEFORE = re.compile(
     r"(?:valuation|valued|valuing|values|worth|valorisation|valorisee?|valorise|valoriser|bewertung|bewertet"
     r"|valoracion|valora|valorada|avaliacao|avaliada|avaliaria|valutazione|valutata|waardering|gewaardeerd"
-    r"|估值|企业价值|企業価値|評価額|市值)[^.;,]{0,22}$")
+    r"|估值|企业价值|企業価値|評価額|市值"
+    r"|企业価値|評価额|时価総额)[^.;,]{0,22}$")   # the Japanese words as text.fold leaves them
 _VAL_AFTER = re.compile(
     r"^\s?(?:\(?[^)]{0,12}\)\s?)?(?:post-money |pre-money )?(?:valuation|valorisation|de valorisation|bewertung"
-    r"|de valoracion|de avaliacao|di valutazione|waardering|估值)")
+    r"|de valoracion|de avaliacao|di valutazione|waardering|估值|wert(?![a-z]))")   # "… Dollar wert": worth
 _AMT_BEFORE = re.compile(
     r"(?:rais\w*|invest\w*|fund\w*|round of|tranche of|leve\w*|levee|recaud\w*|capt\w*|sammel\w*|einsammeln"
     r"|finanzierung\w*|financ\w*|raccol\w*|injects?|revenue\w*|sales of|loss of|lose|revenus|umsatz|ingresos"

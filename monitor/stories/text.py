@@ -75,6 +75,10 @@ _TRAIL_TAGS = (
 )
 
 
+_FIGURE_IN_TAIL = re.compile(r"\d[\d.,]*\s?(?:%|[$€£¥]|(?:milliard|billion|million|trillion|mrd|md|mds|bn|mil|bi)"
+                             r"|億|亿|兆|万)")
+
+
 def strip_wire_tags(text: str) -> str:
     """``text`` (already folded) without leading wire tags/datelines and trailing outlet credits."""
     for _ in range(2):
@@ -87,7 +91,8 @@ def strip_wire_tags(text: str) -> str:
             break
     for pat in _TRAIL_TAGS:
         stripped = pat.sub("", text, count=1)
-        if stripped != text and len(stripped) >= 20:
+        # an outlet's name states no figure: "… – Anteil rund 135 Milliarden Dollar wert" is the headline
+        if stripped != text and len(stripped) >= 20 and not _FIGURE_IN_TAIL.search(text, len(stripped)):
             text = stripped
     return text.strip()
 
