@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -462,3 +463,18 @@ def test_a_headline_clause_with_a_figure_is_not_an_outlet_credit() -> None:
         .endswith("135 milliarden dollar wert")
     assert strip_wire_tags(fold("OpenAI raises $40 billion led by SoftBank - Reuters")) \
         == "openai raises $40 billion led by softbank"
+
+
+def test_every_cjk_cue_is_found_in_folded_text() -> None:
+    # the text is folded before it is read (traditional characters become simplified ones, also
+    # in Japanese: 資金調達 is read as 资金調达), so each cue must be found in its own folded form
+    from monitor.stories import lexicon
+
+    patterns = [*lexicon._KINDS.values(), *lexicon._ENTITY_RX.values()]
+    missed = [(word, rx.pattern[:30]) for rx in patterns
+              for word in re.findall(r"[\u3040-\u30ff\u3400-\u9fff]+", rx.pattern)
+              if not rx.search(fold(word))]
+    assert missed == []
+    assert lexicon.kinds_in(fold("オープンAI、400億ドルの資金調達を完了")) == {"equity"}
+    assert lexicon.kinds_in(fold("ソフトバンクG、オープンAI社員の株式を取得へ")) == {"share_sale"}
+    assert lexicon.entities_in(fold("英偉達將投資OpenAI")) == {"nvidia"}

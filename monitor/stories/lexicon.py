@@ -13,12 +13,23 @@ from __future__ import annotations
 
 import re
 
+from monitor.stories.text import fold
+
 __all__ = ["kinds_in", "status_in", "entities_in", "years_in", "EVENT_KIND_MAP", "DEAL_KINDS", "money_cue_in"]
 
 
 def _rx(latin: str, cjk: str = "") -> re.Pattern[str]:
-    body = rf"\b(?:{latin})\b"
-    return re.compile(body + (f"|{cjk}" if cjk else ""))
+    body = rf"\b(?:{latin})\b" if latin else ""
+    return re.compile("|".join(p for p in (body, _folded(cjk)) if p))
+
+
+def _folded(cjk: str) -> str:
+    """``cjk`` plus the forms :func:`fold` gives its words: the text is folded before it is read,
+    and folding maps traditional characters to simplified ones, also in Japanese (企業価値 is read
+    as 企业価値), so a word written only as a Japanese or traditional Chinese text spells it is
+    never found."""
+    folded = fold(cjk)
+    return cjk if folded == cjk else f"{cjk}|{folded}"
 
 
 _KINDS: dict[str, re.Pattern[str]] = {
@@ -30,7 +41,7 @@ _KINDS: dict[str, re.Pattern[str]] = {
         r"|venta (?:secundaria )?de acciones|acciones de (?:sus )?empleados|oferta de compra|opa|venda de acoes"
         r"|acoes de funcionarios|vendita di azioni|azioni dei dipendenti|aandelenverkoop|werknemersaandelen",
         r"员工股|員工股|老股|股份出售|股票出售|二级市场|二級市場|従業員|株式売却|自社株|二次売買|要约收购|要約收購|要约收購"
-        r"|要約收购|公开收购|公開收購|公開買い付け|持股"),
+        r"|要約收购|公开收购|公開收購|公開買い付け|持股|社員の株式|社員が保有|社員保有株|株式を買い取|株式の買い取"),
     "credit": _rx(
         r"credit (?:line|facility)|line of credit|revolving|loans?|debt financing|borrow\w*|ligne de credit"
         r"|facilite de credit|credit renouvelable|pret bancaire|emprunt\w*|kreditlinie|kreditrahmen|darlehen"
@@ -148,7 +159,7 @@ _ENTITIES: dict[str, tuple[str, str]] = {
     "chips": (r"chips?|semiconductors?|puces|semi-conducteurs|halbleiter\w*|chip\w*|semiconductores"
               r"|semicondutores|semiconduttori", r"芯片|晶片|半導体|半导体"),
 }
-_ENTITY_RX = {name: _rx(lat, cjk) if lat else re.compile(cjk) for name, (lat, cjk) in _ENTITIES.items()}
+_ENTITY_RX = {name: _rx(lat, cjk) for name, (lat, cjk) in _ENTITIES.items()}
 _VALUATION = _rx(
     r"valuation|valued|values|valuing|worth|valorisation|valorisee?|valorise|bewertung|bewertet|valoracion|valora"
     r"|valorada|valuada|avaliacao|avaliada|avaliaria|valutazione|valutata|valuta|waardering|gewaardeerd",

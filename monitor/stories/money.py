@@ -237,7 +237,7 @@ _VAL_AFTER = re.compile(
 _AMT_BEFORE = re.compile(
     r"(?:rais\w*|invest\w*|fund\w*|round of|tranche of|leve\w*|levee|recaud\w*|capt\w*|sammel\w*|einsammeln"
     r"|finanzierung\w*|financ\w*|raccol\w*|injects?|revenue\w*|sales of|loss of|lose|revenus|umsatz|ingresos"
-    r"|faturamento|融资|融資|投资|投資|出資|出资|調達|营收|收入|売上)[^.;,]{0,22}$")
+    r"|faturamento|融资|融資|投资|投資|出資|出资|調達|調达|营收|收入|売上)[^.;,]{0,22}$")
 
 
 def _with_role(folded: str, figs: list[Figure], k: int) -> Figure:
