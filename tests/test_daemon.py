@@ -23,14 +23,19 @@ from tests.servers import FeedServer
 from tests.test_cli import _start_daemon, _stop, _wait, config_dict, monitor, write_config
 
 
-def test_dead_man_alert_once_and_recovery(feed_server, receiver, db_url, clock, caplog):
-    """Two workers on one database see the dead-man state; the alert sink hears it once, and once
-    when polling recovers."""
+def dead_man_settings(feed_server, receiver, db_url):
+    """One good feed, a dead-man threshold of an hour, and alerts through the webhook sink "ops"."""
     good = serve_fixtures(feed_server)[:1]
     d = config_dict(good, receiver, db_url, polling={"max_age_days": 100000, "dead_man_hours": 1},
                     delivery={"alert_sink": "ops"})
     d["sinks"]["ops"] = {"type": "webhook", "url": receiver.url("/ops")}
-    s = settings_from_dict(d, environ={})
+    return settings_from_dict(d, environ={})
+
+
+def test_dead_man_alert_once_and_recovery(feed_server, receiver, db_url, clock, caplog):
+    """Two workers on one database see the dead-man state; the alert sink hears it once, and once
+    when polling recovers."""
+    s = dead_man_settings(feed_server, receiver, db_url)
 
     async def scenario():
         async with make_monitor(s, clock=clock, parse_workers=0) as m, \
@@ -69,11 +74,7 @@ def test_dead_man_notice_the_alert_sink_refused_is_sent_at_the_next_check(feed_s
                                                                           retried_by):
     """The alert sink answers 500 to the first dead-man notice: the claim is given back and the
     notice goes out at the next check, the worker's own or another worker's, once (same id)."""
-    good = serve_fixtures(feed_server)[:1]
-    d = config_dict(good, receiver, db_url, polling={"max_age_days": 100000, "dead_man_hours": 1},
-                    delivery={"alert_sink": "ops"})
-    d["sinks"]["ops"] = {"type": "webhook", "url": receiver.url("/ops")}
-    s = settings_from_dict(d, environ={})
+    s = dead_man_settings(feed_server, receiver, db_url)
 
     async def scenario():
         async with make_monitor(s, clock=clock, parse_workers=0) as m, \
