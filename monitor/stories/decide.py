@@ -148,7 +148,7 @@ def _distinct(nums: list[_Num]) -> tuple[_Num, ...]:
 
 def _close(x: _Num, y: _Num) -> bool:
     """:func:`monitor.stories.money.close_amounts` on prepared figures."""
-    if (x[2] == "v" and y[2] == "a") or (x[2] == "a" and y[2] == "v"):
+    if not _comparable_roles(x, y):
         return False
     tolerance = 0.16 if x[1] != y[1] else (0.10 if x[3] or y[3] else 0.035)
     hi = x[0] if x[0] > y[0] else y[0]
@@ -246,7 +246,12 @@ def _compare_figures(pa: Prepared, pb: Prepared) -> str:
 def _comparable(lead: tuple[_Num, ...], figures: tuple[_Num, ...]) -> bool:
     """Could a figure of ``figures`` state the same thing as one of ``lead`` (an amount is never
     compared with a valuation)?"""
-    return any(not ({x[2], y[2]} == {"v", "a"}) for x in lead for y in figures)
+    return any(_comparable_roles(x, y) for x in lead for y in figures)
+
+
+def _comparable_roles(x: _Num, y: _Num) -> bool:
+    """An amount raised is never compared with a valuation (an unknown role with either)."""
+    return {x[2], y[2]} != {"v", "a"}
 
 
 def _lead_found(pa: Prepared, pb: Prepared) -> bool:
